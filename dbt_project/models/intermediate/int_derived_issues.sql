@@ -1,0 +1,73 @@
+-- The data issues that only derived values reveal: a clinic total that disagrees with the
+-- computed score (total_mismatch), and a treatment_group that disagrees with the group
+-- derived from procedures (group_mismatch). Both are warnings (CONTRACT.md section 3).
+with scored as (
+    select * from {{ ref('int_questionnaires_scored') }}
+),
+
+patients as (
+    select * from {{ ref('int_patients_grouped') }}
+),
+
+totals as (
+    select file_name, site, row_number, 'pd_total' as "column", clinic_pd_total as clinic_total,
+        paindetect_score as computed_score
+    from scored
+    union all
+    select file_name, site, row_number, 'dash_score', clinic_dash_score, dash_score
+    from scored
+    union all
+    select file_name, site, row_number, 'phq9_total', clinic_phq9_total, phq9_score
+    from scored
+),
+
+total_mismatches as (
+    select
+        file_name,
+        'questionnaires' as source,
+        site,
+        row_number,
+        "column",
+        clinic_total::varchar as value,
+        'total_mismatch' as rule,
+        'clinic total ' || clinic_total || ' differs from the computed score '
+            || round(computed_score, 4) as message
+    from totals
+    where abs(clinic_total - computed_score) > 0.05
+),
+
+group_mismatches as (
+    select
+        file_name,
+        'patients' as source,
+        site,
+        row_number,
+        'treatment_group' as "column",
+        treatment_group::varchar as value,
+        'group_mismatch' as rule,
+        'treatment_group ' || treatment_group || ' but procedures give '
+            || coalesce(group_code, 'no group (no USGDN)') as message
+    from patients
+    where treatment_group is not null
+        and treatment_group is distinct from
+            case group_code when 'NI_USGDN' then 1 when 'USGDN_ONLY' then 2 end
+),
+
+load_run as (
+    select max(load_id) as load_id from {{ ref('stg_ingest__current_files') }}
+),
+
+final as (
+    select
+        load_run.load_id,
+        file_name, source, site, row_number::integer as row_number, "column", value, rule,
+        'warning' as severity, message
+    from (
+        select * from total_mismatches
+        union all
+        select * from group_mismatches
+    ) as issues
+    cross join load_run
+)
+
+select * from final

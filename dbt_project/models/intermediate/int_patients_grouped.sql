@@ -1,0 +1,74 @@
+-- One row per accepted patient: index date, first USGDN, derived treatment group and the
+-- patient descriptors of the `patients` mart (INSTRUMENTS.md, Treatment group and Dates).
+with patients as (
+    select * from {{ ref('stg_ingest__patients') }}
+),
+
+procedures as (
+    select * from {{ ref('stg_ingest__procedures') }}
+),
+
+index_dates as (
+    select site, mrn, min(procedure_date) as index_date
+    from procedures
+    group by site, mrn
+),
+
+usgdn_courses as (
+    select site, mrn, min(procedure_date) as first_usgdn_date, count(*) as usgdn_sessions
+    from procedures
+    where procedure_code = 'usgdn'
+    group by site, mrn
+),
+
+-- NI before the first USGDN; every NI when the patient had no USGDN
+neural_interventions as (
+    select
+        procedures.site,
+        procedures.mrn,
+        array_to_string(list_sort(list_distinct(list(procedures.procedure_code))), ',') as ni_types
+    from procedures
+    left join usgdn_courses using (site, mrn)
+    where procedures.is_neural_intervention
+        and (usgdn_courses.first_usgdn_date is null
+             or procedures.procedure_date < usgdn_courses.first_usgdn_date)
+    group by procedures.site, procedures.mrn
+),
+
+grouped as (
+    select
+        patients.*,
+        index_dates.index_date,
+        usgdn_courses.first_usgdn_date,
+        coalesce(usgdn_courses.usgdn_sessions, 0) as usgdn_sessions,
+        neural_interventions.ni_types,
+        case
+            when usgdn_courses.first_usgdn_date is null then null
+            when neural_interventions.ni_types is not null then 'NI_USGDN'
+            else 'USGDN_ONLY'
+        end as group_code
+    from patients
+    left join index_dates using (site, mrn)
+    left join usgdn_courses using (site, mrn)
+    left join neural_interventions using (site, mrn)
+),
+
+final as (
+    select
+        *,
+        group_code is not null as in_analysis,
+        least(
+            90,
+            year(index_date) - year(date_of_birth)
+            - case
+                when month(index_date) * 100 + day(index_date)
+                    < month(date_of_birth) * 100 + day(date_of_birth) then 1
+                else 0
+            end
+        )::integer as age_at_index,
+        floor(date_diff('day', mastectomy_date, index_date) / 30.4375)::integer
+            as months_since_mastectomy
+    from grouped
+)
+
+select * from final

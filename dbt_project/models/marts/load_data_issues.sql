@@ -1,0 +1,16 @@
+-- Every data issue of this load: those found at ingest and those only derived values reveal.
+with ingest_issues as (
+    select * from {{ ref('stg_ingest__load_issues') }}
+),
+
+derived_issues as (
+    select * from {{ ref('int_derived_issues') }}
+),
+
+final as (
+    select * from ingest_issues
+    union all by name
+    select * from derived_issues
+)
+
+select * from final

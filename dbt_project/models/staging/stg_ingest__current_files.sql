@@ -1,0 +1,9 @@
+with source as (
+    select * from {{ source('ingest', 'current_files') }}
+),
+
+final as (
+    select load_id, source, site, file_name, export_date, sha256 from source
+)
+
+select * from final

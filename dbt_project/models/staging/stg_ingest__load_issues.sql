@@ -1,0 +1,10 @@
+with source as (
+    select * from {{ source('ingest', 'load_issues') }}
+),
+
+final as (
+    select load_id, file_name, source, site, row_number, "column", value, rule, severity, message
+    from source
+)
+
+select * from final

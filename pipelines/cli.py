@@ -1,0 +1,72 @@
+"""The `pmps` command (CONTRACT.md section 5): demo, load, summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipelines.config import ConfigError, load_config
+
+EXIT_PUBLISHED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """Usage errors exit 2 with one line, without a traceback."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="pmps", description="PMPS outcome-study warehouse")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    demo = commands.add_parser("demo", help="write the demo cohort's exports")
+    demo.add_argument("--landing", help="landing folder (default: the configured one)")
+    load = commands.add_parser("load", help="run one load of the landing folder")
+    load.add_argument("--config", help="configuration file")
+    load.add_argument("--landing", help="landing folder")
+    load.add_argument("--warehouse", help="warehouse folder")
+    summary = commands.add_parser("summary", help="print the group summary")
+    summary.add_argument("--warehouse", help="warehouse folder")
+    return parser
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import write_demo_exports
+
+    landing = Path(args.landing) if args.landing else load_config().landing_dir
+    for path in write_demo_exports(landing):
+        print(f"wrote {path}")
+    return EXIT_PUBLISHED
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from pipelines.runner import run_nightly_load
+
+    config = load_config(args.config, args.landing, args.warehouse)
+    if not config.landing_dir.is_dir():
+        print(f"pmps: landing folder {config.landing_dir} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    return run_nightly_load(config)
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from pipelines.paper_table import print_summary
+
+    warehouse = Path(args.warehouse) if args.warehouse else load_config().warehouse_dir
+    return print_summary(warehouse)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"demo": run_demo, "load": run_load, "summary": run_summary}
+    try:
+        return handlers[args.command](args)
+    except ConfigError as error:
+        print(f"pmps: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The load's configuration (CONTRACT.md section 2): one YAML file, checked before anything runs.
+
+Paths follow the precedence flag > environment variable > file > default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.reference import mme_factors, procedure_codes, visit_orders
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "pmps.yaml"
+DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NULL", ".")
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+
+TOP_LEVEL_KEYS = {"landing_dir", "warehouse_dir", "sites"}
+SITE_KEYS = {
+    "encoding", "delimiter", "date_format", "missing_values", "columns", "events", "procedures",
+    "drugs",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message is one line naming the problem."""
+
+
+def normalise_label(text: str) -> str:
+    """Labels, codes and column names match trimmed and case-insensitively."""
+    return str(text).strip().casefold()
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """How one site's exports are read; a site not configured uses these defaults."""
+
+    encoding: str = "utf-8-sig"
+    delimiter: str | None = None
+    date_format: str = DEFAULT_DATE_FORMAT
+    missing_values: frozenset[str] = frozenset(normalise_label(v) for v in DEFAULT_MISSING_VALUES)
+    columns: dict[str, str] = field(default_factory=dict)  # normalised export name -> canonical
+    events: dict[str, str] = field(default_factory=dict)  # normalised label -> visit_code
+    procedures: dict[str, str] = field(default_factory=dict)  # normalised label -> code
+    drugs: dict[str, str] = field(default_factory=dict)  # normalised name -> MME table drug
+
+
+@dataclass(frozen=True)
+class Config:
+    landing_dir: Path
+    warehouse_dir: Path
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
+    source_file: Path | None = None
+
+    def site(self, site: str) -> SiteConfig:
+        return self.sites.get(site, SiteConfig())
+
+
+def _mapping(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping of label to code")
+    return {normalise_label(k): str(v).strip() for k, v in value.items()}
+
+
+def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], where: str,
+                 kind: str, case_sensitive: bool = True) -> dict[str, str]:
+    checked = {}
+    for label, code in mapping.items():
+        key = code if case_sensitive else normalise_label(code)
+        if key not in valid:
+            raise ConfigError(f"{where}: unknown {kind} '{code}' (known: {', '.join(sorted(valid))})")
+        checked[label] = key
+    return checked
+
+
+def parse_site(name: str, raw: Any) -> SiteConfig:
+    """Check one site's block and turn it into a SiteConfig."""
+    where = f"sites.{name}"
+    if raw is None:
+        return SiteConfig()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping")
+    unknown = set(raw) - SITE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{sorted(unknown)[0]}'")
+    defaults = SiteConfig()
+    encoding = str(raw.get("encoding", "utf-8"))
+    try:
+        "".encode(encoding)
+    except LookupError as error:
+        raise ConfigError(f"{where}.encoding: unknown encoding '{encoding}'") from error
+    if normalise_label(encoding).replace("_", "-") in {"utf-8", "utf8"}:
+        encoding = "utf-8-sig"  # UTF-8 with or without a byte-order mark
+    delimiter = raw.get("delimiter")
+    if delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(str(delimiter), str(delimiter))
+        if len(delimiter) != 1:
+            raise ConfigError(f"{where}.delimiter must be one character")
+    date_format = str(raw.get("date_format", DEFAULT_DATE_FORMAT))
+    if "%" not in date_format:
+        raise ConfigError(f"{where}.date_format '{date_format}' has no strftime directive")
+    missing = raw.get("missing_values")
+    if missing is None:
+        missing_values = defaults.missing_values
+    elif isinstance(missing, list):
+        missing_values = frozenset(normalise_label("" if v is None else v) for v in missing)
+    else:
+        raise ConfigError(f"{where}.missing_values must be a list")
+    columns = _mapping(raw.get("columns"), f"{where}.columns")
+    columns = {label: normalise_label(canonical) for label, canonical in columns.items()}
+    events = _check_codes(_mapping(raw.get("events"), f"{where}.events"), set(visit_orders()),
+                          f"{where}.events", "visit code")
+    procedures = _check_codes(_mapping(raw.get("procedures"), f"{where}.procedures"),
+                              procedure_codes(), f"{where}.procedures", "procedure code")
+    drugs = _check_codes(_mapping(raw.get("drugs"), f"{where}.drugs"), set(mme_factors()),
+                         f"{where}.drugs", "drug", case_sensitive=False)
+    return SiteConfig(encoding, delimiter, date_format, missing_values, columns, events,
+                      procedures, drugs)
+
+
+def parse_config(raw: Any, source_file: Path | None = None) -> dict[str, Any]:
+    """Check a parsed YAML document; returns its paths (possibly None) and site configs."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("the configuration must be a YAML mapping")
+    unknown = set(raw) - TOP_LEVEL_KEYS
+    if unknown:
+        raise ConfigError(f"unknown key '{sorted(unknown)[0]}'")
+    sites_raw = raw.get("sites") or {}
+    if not isinstance(sites_raw, dict):
+        raise ConfigError("sites must be a mapping of site name to settings")
+    sites = {}
+    for name, block in sites_raw.items():
+        site = normalise_label(name)
+        if not site.isalnum() or not site.isascii():
+            raise ConfigError(f"sites: '{name}' is not a site name ([a-z0-9]+)")
+        sites[site] = parse_site(site, block)
+    return {"landing_dir": raw.get("landing_dir"), "warehouse_dir": raw.get("warehouse_dir"),
+            "sites": sites}
+
+
+def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
+                warehouse: str | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Resolve the configuration: flag, then environment variable, then file, then default."""
+    env = os.environ if environ is None else environ
+    path = Path(config_file or env.get("PMPS_CONFIG") or DEFAULT_CONFIG_FILE)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration {path}: {error.strerror}") from error
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{at}") from error
+    try:
+        parsed = parse_config(raw, path)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    landing_dir = landing or env.get("PMPS_LANDING_DIR") or parsed["landing_dir"] or "data/landing"
+    warehouse_dir = (warehouse or env.get("PMPS_WAREHOUSE_DIR") or parsed["warehouse_dir"]
+                     or "data/warehouse")
+    return Config(Path(landing_dir), Path(warehouse_dir), parsed["sites"], path)

@@ -1,0 +1,33 @@
+"""Pseudonymous patient keys for the published database (CONTRACT.md section 4)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+KEY_FILE = "pseudonym.key"
+
+
+def load_key(warehouse_dir: Path, environ: dict[str, str] | None = None) -> bytes:
+    """The HMAC key: ``$PMPS_PSEUDONYM_KEY``, else ``<warehouse>/pseudonym.key``.
+
+    The key file is created once, with 64 random hex characters and mode 0600.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("PMPS_PSEUDONYM_KEY"):
+        return env["PMPS_PSEUDONYM_KEY"].encode("utf-8")
+    path = Path(warehouse_dir) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def patient_key(key: bytes, site: str, mrn: str) -> str:
+    """The first 16 hex characters of HMAC-SHA256(key, '<site>:<mrn>')."""
+    return hmac.new(key, f"{site}:{mrn}".encode(), hashlib.sha256).hexdigest()[:16]

@@ -1,0 +1,529 @@
+"""The published report: one self-contained HTML page of the study's outcomes.
+
+The page is built from the published (de-identified) tables only, shows group-level figures and
+never a patient row, and needs no network: the styles are inline and the plots are PNG images
+embedded as ``data:`` URIs, drawn with matplotlib's Agg canvas (no pyplot global state).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from pipelines.summaries import ALL_GROUPS, GROUP_ORDER, PARAM_ORDER, round_half_away
+
+TITLE = "Ultrasound-guided dry needling for postmastectomy pain syndrome: outcomes"
+NO_ROWS = "no rows"
+NA = "NA"
+
+
+class Parameter(NamedTuple):
+    name: str
+    label: str
+
+
+PARAMETERS: dict[str, Parameter] = {
+    "NRS": Parameter("NRS pain", "NRS pain 0–10"),
+    "PAINDETECT": Parameter("painDETECT", "painDETECT −1–38"),
+    "DASH": Parameter("DASH", "DASH 0–100"),
+    "PHQ9": Parameter("PHQ-9", "PHQ-9 0–27"),
+    "MME": Parameter("Opioid use", "Opioid use (MME/day)"),
+}
+GROUPS: dict[str, str] = {
+    "NI_USGDN": "Group 1: neural intervention then USGDN",
+    "USGDN_ONLY": "Group 2: USGDN only",
+    ALL_GROUPS: "All patients",
+}
+REFERENCES = {"BASELINE": "baseline", "PRE_USGDN": "before USGDN"}
+CRITERION_ORDER = ["NRS_30PCT", "NRS_50PCT", "NRS_2PT", "PAINDETECT_UNLIKELY", "DASH_MCID",
+                   "PHQ9_5PT", "OPIOID_FREE"]
+STATUS_ORDER = ["loaded", "superseded", "duplicate_file", "rejected"]
+SEVERITY_ORDER = ["rejected_file", "rejected_row", "rejected_value", "warning"]
+EXCLUSION_REASON = "no USGDN session recorded"
+
+# The published columns, so that a table missing from the mapping renders as an empty one.
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "patients": ["patient_key", "site", "group_code", "in_analysis", "age_at_index", "sex",
+                 "mastectomy_side", "months_since_mastectomy", "ni_types", "usgdn_sessions"],
+    "group_summary": ["group_code", "visit_code", "visit_order", "param_code", "n", "mean",
+                      "sd", "median", "q1", "q3", "min", "max", "mean_sd"],
+    "change_summary": ["group_code", "visit_code", "visit_order", "param_code", "reference",
+                       "n_pairs", "mean_change", "sd_change", "ci95_low", "ci95_high",
+                       "p_wilcoxon", "p_ttest"],
+    "responder_summary": ["group_code", "visit_code", "visit_order", "criterion",
+                          "n_evaluable", "n_responders", "pct_responders"],
+    "load_audit": ["load_id", "file_name", "source", "site", "export_date", "sha256", "status",
+                   "rows_read", "rows_loaded", "rows_rejected", "message", "loaded_at"],
+    "data_quality": ["load_id", "source", "site", "rule", "severity", "n"],
+}
+
+# Plot colours from the colour-blind-safe Okabe-Ito palette; ALL is drawn as a quiet reference.
+GROUP_STYLES: dict[str, dict] = {
+    "NI_USGDN": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
+    "USGDN_ONLY": {"color": "#D55E00", "marker": "s", "linestyle": "-"},
+    ALL_GROUPS: {"color": "#7f7f7f", "marker": None, "linestyle": "--"},
+}
+PLOT_SIZE_INCHES = (6.4, 3.6)
+PLOT_DPI = 100
+
+STYLESHEET = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body {
+  margin: 0; background: #fff; color: #1f2328; line-height: 1.45;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+    sans-serif;
+}
+main { max-width: 72rem; margin: 0 auto; padding: 1rem 1rem 3rem; }
+h1 { font-size: 1.45rem; line-height: 1.25; margin: 0.5rem 0 0.25rem; }
+h2 { font-size: 1.15rem; margin: 2rem 0 0.5rem; padding-bottom: 0.2rem;
+  border-bottom: 2px solid #d0d7de; }
+h3 { font-size: 1rem; margin: 1.25rem 0 0.4rem; }
+p { margin: 0.4rem 0; }
+.meta, .note { color: #57606a; font-size: 0.9rem; }
+.table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: 0.5rem 0 1rem;
+  border: 1px solid #d0d7de; border-radius: 6px; }
+table { border-collapse: collapse; font-size: 0.9rem; font-variant-numeric: tabular-nums;
+  min-width: 100%; }
+caption { text-align: left; padding: 0.4rem 0.6rem; color: #57606a; font-size: 0.85rem; }
+th, td { padding: 0.35rem 0.6rem; border-top: 1px solid #eaeef2; text-align: left;
+  vertical-align: top; white-space: nowrap; }
+thead th { background: #f6f8fa; border-top: 0; font-weight: 600; }
+tbody th { font-weight: 500; }
+td.num { text-align: right; }
+tr.parameter th { background: #f6f8fa; font-weight: 600; }
+tr.total th, tr.total td { font-weight: 600; border-top: 2px solid #d0d7de; }
+tr.sub th { padding-left: 1.6rem; font-weight: 400; }
+td.empty { color: #57606a; font-style: italic; }
+.n { display: block; font-size: 0.75em; color: #57606a; }
+.plots { display: grid; gap: 1rem;
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); }
+figure { margin: 0; }
+figcaption { font-size: 0.85rem; color: #57606a; }
+img { display: block; max-width: 100%; height: auto; }
+"""
+
+# Nothing on the page may reach the network: images only from data: URIs, styles inline.
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+# ---- values and formatting -------------------------------------------------------------
+
+
+def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    frame = tables.get(name)
+    return pd.DataFrame(columns=TABLE_COLUMNS[name]) if frame is None else frame
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _text(value: object) -> str:
+    return NA if _is_missing(value) else str(value)
+
+
+def _count(value: object) -> str:
+    return NA if _is_missing(value) else str(int(value))
+
+
+def format_number(value: object, decimals: int = 1) -> str:
+    """A number as the paper prints it (half away from zero, never -0.0); ``NA`` when null."""
+    return NA if _is_missing(value) else round_half_away(float(value), decimals)
+
+
+def format_p_value(value: object) -> str:
+    """A p-value to 3 significant digits, ``<0.001`` below that, ``NA`` when null."""
+    if _is_missing(value):
+        return NA
+    p = float(value)
+    return "<0.001" if p < 0.001 else f"{p:#.3g}"
+
+
+def format_mean_change(mean: object, low: object, high: object) -> str:
+    """``-1.2 (-1.8 to -0.6)``: the mean change and its 95% CI; ``NA`` for each null part."""
+    if _is_missing(mean):
+        return NA
+    interval = NA if _is_missing(low) or _is_missing(high) else \
+        f"{format_number(low)} to {format_number(high)}"
+    return f"{format_number(mean)} ({interval})"
+
+
+def format_responders(responders: object, evaluable: object, pct: object) -> str:
+    """``4 / 37 (10.8%)``."""
+    share = NA if _is_missing(pct) else f"{format_number(pct)}%"
+    return f"{_count(responders)} / {_count(evaluable)} ({share})"
+
+
+def parameter_name(param_code: str) -> str:
+    """The short name of a parameter (``NRS pain``); an unknown code names itself."""
+    known = PARAMETERS.get(param_code)
+    return known.name if known else str(param_code)
+
+
+def parameter_label(param_code: str) -> str:
+    """The parameter's display name with its scale (``NRS pain 0–10``)."""
+    known = PARAMETERS.get(param_code)
+    return known.label if known else str(param_code)
+
+
+def group_label(group_code: object) -> str:
+    """``Group 1: neural intervention then USGDN`` and so on; an unknown code names itself."""
+    return GROUPS.get(group_code, _text(group_code)) if not _is_missing(group_code) else NA
+
+
+def _ranked(values: Iterable, order: Mapping | Sequence) -> list:
+    """Distinct non-null values, known ones in the study's order, then unknown ones by name."""
+    rank = order if isinstance(order, Mapping) else {v: i for i, v in enumerate(order)}
+    distinct = {v for v in values if not _is_missing(v)}
+    return sorted(distinct, key=lambda v: (rank.get(v, len(rank)), str(v)))
+
+
+def _sort(frame: pd.DataFrame, keys: Sequence[tuple[str, Mapping | Sequence | None]]
+          ) -> pd.DataFrame:
+    """Sort by columns in the study's orders (``None``: the column's own order), nulls last."""
+    if frame.empty:
+        return frame
+    ranks = {}
+    for column, order in keys:
+        if order is None:
+            ranks[column] = pd.to_numeric(frame[column], errors="coerce")
+        else:
+            position = {v: i for i, v in enumerate(_ranked(frame[column], order))}
+            ranks[column] = frame[column].map(lambda v, p=position: p.get(v, len(p)))
+    by = [f"_rank{i}" for i in range(len(keys))]
+    ranked = frame.assign(**{b: ranks[c] for b, (c, _) in zip(by, keys, strict=True)})
+    return ranked.sort_values(by, kind="stable", na_position="last").drop(columns=by)
+
+
+def visits_with_data(group_summary: pd.DataFrame) -> list[str]:
+    """The visit codes that have any summary row, by visit_order."""
+    if group_summary.empty:
+        return []
+    first_order = (group_summary.assign(_o=pd.to_numeric(group_summary["visit_order"],
+                                                         errors="coerce"))
+                   .groupby("visit_code", dropna=True)["_o"].min())
+    return sorted(first_order.index, key=lambda code: (first_order[code], str(code)))
+
+
+def latest_load_id(load_audit: pd.DataFrame, data_quality: pd.DataFrame) -> int | None:
+    """The report describes the latest load: the highest load_id either table knows."""
+    ids = pd.concat([pd.to_numeric(load_audit["load_id"], errors="coerce"),
+                     pd.to_numeric(data_quality["load_id"], errors="coerce")]).dropna()
+    return int(ids.max()) if len(ids) else None
+
+
+# ---- HTML building blocks ----------------------------------------------------------------
+
+
+def _cells(values: Iterable[str], tag: str = "td", cls: str | None = None) -> str:
+    attribute = f' class="{cls}"' if cls else ""
+    return "".join(f"<{tag}{attribute}>{escape(v)}</{tag}>" for v in values)
+
+
+def _table_html(table_id: str, caption: str, header: Sequence[str], body: str) -> str:
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in header)
+    return (f'<div class="table-wrap"><table id="{escape(table_id)}">'
+            f"<caption>{escape(caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead>{body}</table></div>")
+
+
+def _no_rows(width: int) -> str:
+    return f'<tbody><tr><td class="empty" colspan="{width}">{NO_ROWS}</td></tr></tbody>'
+
+
+def _plain_table(table_id: str, caption: str, header: Sequence[str],
+                 rows: Sequence[Sequence[str]], numeric_from: int) -> str:
+    """A table of text cells; columns from ``numeric_from`` on are right-aligned numbers."""
+    if not rows:
+        return _table_html(table_id, caption, header, _no_rows(len(header)))
+    body = "".join(
+        f"<tr>{_cells(row[:numeric_from])}{_cells(row[numeric_from:], cls='num')}</tr>"
+        for row in rows)
+    return _table_html(table_id, caption, header, f"<tbody>{body}</tbody>")
+
+
+def _section(section_id: str, title: str, content: str) -> str:
+    return f'<section id="{section_id}-section"><h2>{escape(title)}</h2>{content}</section>'
+
+
+# ---- the sections ------------------------------------------------------------------------
+
+
+def _flags(series: pd.Series) -> pd.Series:
+    """A boolean column with nulls read as false (a nullable column may hold pd.NA)."""
+    return pd.Series([False if _is_missing(v) else bool(v) for v in series], index=series.index,
+                     dtype=bool)
+
+
+def study_flow(patients: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """(label, number of patients, row kind) for the study-flow table."""
+    in_analysis = _flags(patients["in_analysis"])
+    analysed = patients[in_analysis]
+    rows = [("Patients loaded", len(patients), "total"),
+            ("In the analysis", len(analysed), "main")]
+    for group_code in _ranked(list(GROUPS) + list(analysed["group_code"]), GROUP_ORDER):
+        if group_code == ALL_GROUPS:
+            continue
+        rows.append((group_label(group_code), int((analysed["group_code"] == group_code).sum()),
+                     "sub"))
+    if analysed["group_code"].isna().any():
+        rows.append(("No group recorded", int(analysed["group_code"].isna().sum()), "sub"))
+    # A patient with no USGDN session has no group and is outside the analysis (INSTRUMENTS.md).
+    rows.append((f"Excluded: {EXCLUSION_REASON}", int((~in_analysis).sum()), "main"))
+    return rows
+
+
+def render_study_flow(patients: pd.DataFrame) -> str:
+    """The study-flow table: patients loaded, analysed, per group, and excluded with reason."""
+    body = "".join(
+        f'<tr class="{kind}"><th scope="row">{escape(label)}</th><td class="num">{number}</td>'
+        "</tr>" for label, number, kind in study_flow(patients))
+    table = _table_html("study-flow", "Patients in this load", ["Patients", "n"],
+                        f"<tbody>{body}</tbody>")
+    empty = f'<p class="note">patients: {NO_ROWS}</p>' if patients.empty else ""
+    return _section("study-flow", "Study flow", empty + table)
+
+
+def render_group_summary(group_summary: pd.DataFrame) -> str:
+    """The paper's table: a row per parameter and group, a column per visit, cells mean (SD)."""
+    visits = visits_with_data(group_summary)
+    header = ["Parameter / group", *visits]
+    if group_summary.empty:
+        body = _no_rows(len(header))
+    else:
+        cells = {(r.param_code, r.group_code, r.visit_code): (r.mean_sd, r.n)
+                 for r in group_summary.itertuples(index=False)}
+        body = "".join(_group_summary_rows(group_summary, param_code, visits, cells)
+                       for param_code in _ranked(group_summary["param_code"], PARAM_ORDER))
+    caption = "Mean (SD) by group and visit; n = patients with a value"
+    return _section("group-summary", "Outcomes by group and visit",
+                    _table_html("group-summary", caption, header, body))
+
+
+def _group_summary_rows(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str],
+                        cells: Mapping[tuple, tuple]) -> str:
+    of_param = group_summary[group_summary["param_code"] == param_code]
+    rows = [f'<tr class="parameter" data-param="{escape(str(param_code))}">'
+            f'<th scope="rowgroup" colspan="{len(visits) + 1}">'
+            f"{escape(parameter_label(param_code))}</th></tr>"]
+    for group_code in _ranked(of_param["group_code"], GROUP_ORDER):
+        tds = []
+        for visit_code in visits:
+            cell = cells.get((param_code, group_code, visit_code))
+            content = "" if cell is None else (f"{escape(_text(cell[0]))}"
+                                               f'<span class="n">n={_count(cell[1])}</span>')
+            tds.append(f'<td data-visit="{escape(str(visit_code))}">{content}</td>')
+        rows.append(f'<tr data-param="{escape(str(param_code))}" '
+                    f'data-group="{escape(str(group_code))}">'
+                    f'<th scope="row">{escape(group_label(group_code))}</th>{"".join(tds)}</tr>')
+    return f"<tbody>{''.join(rows)}</tbody>"
+
+
+def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str]
+                   ) -> bytes:
+    """PNG of the group means ± SD of one parameter across the visits, a line per group."""
+    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    try:
+        axes = figure.add_subplot()
+        of_param = group_summary[group_summary["param_code"] == param_code]
+        groups = _ranked(of_param["group_code"], GROUP_ORDER)
+        position = {visit: i for i, visit in enumerate(visits)}
+        for index, group_code in enumerate(groups):
+            rows = of_param[of_param["group_code"] == group_code]
+            rows = rows[rows["visit_code"].isin(position)]
+            rows = rows.assign(_x=rows["visit_code"].map(position)).sort_values("_x")
+            style = GROUP_STYLES.get(group_code, {"marker": "^", "linestyle": "-"})
+            # Nudge the groups apart so that their error bars do not hide each other.
+            x = rows["_x"].to_numpy(dtype=float) + (index - (len(groups) - 1) / 2) * 0.06
+            mean = pd.to_numeric(rows["mean"], errors="coerce").to_numpy(dtype=float)
+            sd = pd.to_numeric(rows["sd"], errors="coerce").to_numpy(dtype=float)
+            if group_code == ALL_GROUPS:
+                axes.plot(x, mean, label=group_label(group_code), linewidth=1.2, **style)
+            else:
+                axes.errorbar(x, mean, yerr=np.where(np.isnan(sd), 0.0, sd),
+                              label=group_label(group_code), capsize=3, linewidth=1.6,
+                              markersize=5, **style)
+        axes.set_xticks(range(len(visits)), [str(v) for v in visits])
+        axes.set_xlim(-0.4, len(visits) - 0.6)
+        axes.set_xlabel("Visit")
+        axes.set_ylabel(parameter_label(param_code))
+        axes.set_title(f"{parameter_name(param_code)}: group mean ± SD", fontsize=11)
+        axes.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+        axes.spines[["top", "right"]].set_visible(False)
+        if groups:
+            axes.legend(fontsize=8, frameon=False)
+        buffer = io.BytesIO()
+        # No "Software" stamp, so a re-render of the same tables gives the same bytes.
+        figure.savefig(buffer, format="png", dpi=PLOT_DPI, metadata={"Software": None})
+        return buffer.getvalue()
+    finally:
+        figure.clear()
+
+
+def plot_alt_text(param_code: str) -> str:
+    """The alt text of a parameter's plot."""
+    return f"{parameter_name(param_code)}: group mean ± SD by visit"
+
+
+def render_plots(group_summary: pd.DataFrame) -> str:
+    """A figure per parameter present in the group summary."""
+    visits = visits_with_data(group_summary)
+    figures = []
+    for param_code in _ranked(group_summary["param_code"], PARAM_ORDER):
+        png = base64.b64encode(plot_parameter(group_summary, param_code, visits)).decode("ascii")
+        alt = escape(plot_alt_text(param_code))
+        figures.append(
+            f'<figure data-param="{escape(str(param_code))}">'
+            f'<img src="data:image/png;base64,{png}" alt="{alt}" '
+            f'width="{int(PLOT_SIZE_INCHES[0] * PLOT_DPI)}" '
+            f'height="{int(PLOT_SIZE_INCHES[1] * PLOT_DPI)}">'
+            f"<figcaption>{escape(parameter_label(param_code))}. Error bars: ± 1 SD "
+            "(none where fewer than 2 patients).</figcaption></figure>")
+    content = (f'<div class="plots">{"".join(figures)}</div>' if figures
+               else f'<p class="note">group_summary: {NO_ROWS}</p>')
+    return (f'<section id="plots"><h2>Group means over the visits</h2>{content}</section>')
+
+
+def render_change_summary(change_summary: pd.DataFrame) -> str:
+    """Mean change from the reference visit with its 95% CI and the paired tests."""
+    header = ["Group", "Visit", "Parameter", "Reference", "Pairs", "Mean change (95% CI)",
+              "Wilcoxon p", "t-test p"]
+    ordered = _sort(change_summary, [("param_code", PARAM_ORDER), ("group_code", GROUP_ORDER),
+                                     ("visit_order", None), ("reference", list(REFERENCES))])
+    rows = [[group_label(r.group_code), _text(r.visit_code), parameter_label(r.param_code),
+             REFERENCES.get(r.reference, _text(r.reference)), _count(r.n_pairs),
+             format_mean_change(r.mean_change, r.ci95_low, r.ci95_high),
+             format_p_value(r.p_wilcoxon), format_p_value(r.p_ttest)]
+            for r in ordered.itertuples(index=False)]
+    caption = "Paired change from the reference visit (value − reference); two-sided tests"
+    return _section("change-summary", "Change from baseline and from before USGDN",
+                    _plain_table("change-summary", caption, header, rows, numeric_from=4))
+
+
+def render_responder_summary(responder_summary: pd.DataFrame) -> str:
+    """Responders per group, visit and criterion."""
+    header = ["Group", "Visit", "Criterion", "Responders / evaluable (%)"]
+    ordered = _sort(responder_summary, [("group_code", GROUP_ORDER), ("visit_order", None),
+                                        ("criterion", CRITERION_ORDER)])
+    rows = [[group_label(r.group_code), _text(r.visit_code), _text(r.criterion),
+             format_responders(r.n_responders, r.n_evaluable, r.pct_responders)]
+            for r in ordered.itertuples(index=False)]
+    return _section("responder-summary", "Responders",
+                    _plain_table("responder-summary", "Patients meeting each criterion",
+                                 header, rows, numeric_from=3))
+
+
+def files_by_status(load_audit: pd.DataFrame) -> list[list[str]]:
+    """Files and their rows per status, then a total row."""
+    numbers = load_audit.assign(**{c: pd.to_numeric(load_audit[c], errors="coerce")
+                                   for c in ("rows_read", "rows_loaded", "rows_rejected")})
+    rows = []
+    for status in _ranked(numbers["status"], STATUS_ORDER):
+        of_status = numbers[numbers["status"] == status]
+        rows.append([str(status), str(len(of_status)),
+                     *(str(int(of_status[c].sum())) for c in
+                       ("rows_read", "rows_loaded", "rows_rejected"))])
+    if rows:
+        rows.append(["Total", str(len(numbers)),
+                     *(str(int(numbers[c].sum())) for c in
+                       ("rows_read", "rows_loaded", "rows_rejected"))])
+    return rows
+
+
+def render_data_quality(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
+                        load_id: int | None) -> str:
+    """The latest load's files by status and its data-issue counts."""
+    def of_load(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[pd.to_numeric(frame["load_id"], errors="coerce") == load_id]
+
+    file_rows = files_by_status(of_load(load_audit))
+    files = _plain_table("load-files", "Files seen by this load",
+                         ["Status", "Files", "Rows read", "Rows loaded", "Rows rejected"],
+                         file_rows, numeric_from=1)
+    if file_rows:
+        # The last row is the total: mark it so it reads as one.
+        files = files.replace("<tr><td>Total</td>", '<tr class="total"><td>Total</td>', 1)
+    issues = _sort(of_load(data_quality), [("source", []), ("site", []),
+                                           ("severity", SEVERITY_ORDER), ("rule", [])])
+    issue_rows = [[_text(r.source), _text(r.site), _text(r.rule), _text(r.severity), _count(r.n)]
+                  for r in issues.itertuples(index=False)]
+    counts = _plain_table("data-quality", "Data issues found by this load",
+                          ["Source", "Site", "Rule", "Severity", "n"], issue_rows,
+                          numeric_from=4)
+    which = "no load recorded" if load_id is None else f"load {load_id}"
+    return _section("data-quality", f"Data quality ({which})",
+                    f"<h3>Files by status</h3>{files}<h3>Data issues</h3>{counts}")
+
+
+def render_report(tables: Mapping[str, pd.DataFrame],
+                  generated_at: datetime | None = None) -> str:
+    """The whole report as one self-contained HTML page.
+
+    ``tables`` maps the published table names to their DataFrames (a missing or empty table
+    renders as "no rows"); ``generated_at`` defaults to now, in local time.
+    """
+    generated_at = generated_at or datetime.now().astimezone()
+    load_audit, data_quality = _table(tables, "load_audit"), _table(tables, "data_quality")
+    load_id = latest_load_id(load_audit, data_quality)
+    group_summary = _table(tables, "group_summary")
+    stamp = generated_at.strftime("%Y-%m-%d %H:%M %Z").strip()
+    meta = (f"Load {load_id if load_id is not None else NA} · generated {stamp}")
+    sections = [
+        render_study_flow(_table(tables, "patients")),
+        render_group_summary(group_summary),
+        render_plots(group_summary),
+        render_change_summary(_table(tables, "change_summary")),
+        render_responder_summary(_table(tables, "responder_summary")),
+        render_data_quality(load_audit, data_quality, load_id),
+    ]
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
+        f"<title>{escape(TITLE)}</title>\n<style>{STYLESHEET}</style>\n</head>\n<body>\n<main>\n"
+        f"<header><h1>{escape(TITLE)}</h1>"
+        f'<p class="meta" id="report-meta">{escape(meta)}</p></header>\n'
+        + "\n".join(sections)
+        + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def write_report(path: Path, tables: Mapping[str, pd.DataFrame],
+                 generated_at: datetime | None = None) -> Path:
+    """Write the report to ``path`` atomically (a temporary file beside it, then a rename).
+
+    A reader sees the old page or the new one, never half of one; the parent folder is
+    created when missing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page = render_report(tables, generated_at)
+    descriptor, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                           suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(page)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); the report is for anyone to read.
+        os.chmod(staging, 0o644)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+    return path

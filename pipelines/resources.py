@@ -1,0 +1,38 @@
+"""Resources of the code location: the load's settings and the dbt CLI."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.config import Config, load_config
+from pipelines.project import dbt_project
+
+
+class PmpsSettings(dg.ConfigurableResource):
+    """Where the load reads and writes. Unset fields fall back, as CONTRACT.md section 2 says,
+    to $PMPS_CONFIG / $PMPS_LANDING_DIR / $PMPS_WAREHOUSE_DIR, then the config file."""
+
+    config_file: str | None = None
+    landing_dir: str | None = None
+    warehouse_dir: str | None = None
+
+    def load(self) -> Config:
+        return load_config(self.config_file, self.landing_dir, self.warehouse_dir)
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so the load works without an activated venv."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def build_resources() -> dict[str, object]:
+    return {
+        "pmps": PmpsSettings(),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+    }

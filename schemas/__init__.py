@@ -1,0 +1,11 @@
+"""pandera schemas of the four clinic exports, one module per source."""
+
+from schemas import medications, patients, procedures, questionnaires
+
+# source -> (its known columns, its schema factory)
+SCHEMAS = {
+    "patients": (patients.COLUMNS, patients.schema),
+    "procedures": (procedures.COLUMNS, procedures.schema),
+    "questionnaires": (questionnaires.COLUMNS, questionnaires.schema),
+    "medications": (medications.COLUMNS, medications.schema),
+}

@@ -1,0 +1,30 @@
+"""pandera schema of the patients export."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from schemas import fields
+from schemas.checks import SchemaContext, optional, optional_date, required, required_date, rule_check
+
+COLUMNS = ("mrn", "date_of_birth", "first_name", "last_name", "sex", "mastectomy_date",
+           "mastectomy_side", "treatment_group")
+
+
+def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "mrn": required(),
+            "date_of_birth": required_date(ctx),
+            "first_name": optional(),
+            "last_name": optional(),
+            "sex": optional(rule_check("bad_value", fields.parse_sex,
+                                       "sex is not f/female, m/male or o/other/x")),
+            "mastectomy_date": optional_date(ctx),
+            "mastectomy_side": optional(rule_check("bad_value", fields.parse_mastectomy_side,
+                                                   "not left, right or bilateral")),
+            "treatment_group": optional(rule_check("bad_value", fields.parse_treatment_group,
+                                                   "treatment_group is not 1 or 2")),
+        },
+        name="patients",
+    )

@@ -1,0 +1,29 @@
+"""pandera schema of the procedures export."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from pipelines.reference import procedure_codes
+from schemas import fields
+from schemas.checks import SchemaContext, optional, required, required_date, rule_check
+
+COLUMNS = ("mrn", "procedure_date", "procedure", "notes")
+
+
+def to_procedure_code(text: str, ctx: SchemaContext) -> str | None:
+    return fields.map_code(text, ctx.site.procedures, procedure_codes(), case="lower")
+
+
+def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "mrn": required(),
+            "procedure_date": required_date(ctx),
+            "procedure": required(rule_check(
+                "unknown_procedure", lambda t: to_procedure_code(t, ctx),
+                "not a procedure code nor a label the site maps")),
+            "notes": optional(),
+        },
+        name="procedures",
+    )

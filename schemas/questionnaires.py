@@ -1,0 +1,39 @@
+"""pandera schema of the questionnaires export: keys, and every item and clinic total
+against its valid set in the codebook (dbt_project/seeds/questionnaire_codebook.csv)."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from pipelines.reference import CodebookItem, questionnaire_codebook, visit_orders
+from schemas import fields
+from schemas.checks import SchemaContext, optional, required, required_date, rule_check
+
+KEY_COLUMNS = ("mrn", "event", "assessment_date")
+COLUMNS = KEY_COLUMNS + tuple(item.item for item in questionnaire_codebook())
+
+
+def to_visit_code(text: str, ctx: SchemaContext) -> str | None:
+    return fields.map_event(text, ctx.site.events, set(visit_orders()))
+
+
+def parse_item(text: str, item: CodebookItem) -> float | None:
+    return fields.parse_in_range(text, item.min_value, item.max_value, item.whole_numbers_only)
+
+
+def item_column(item: CodebookItem) -> pa.Column:
+    kind = "an integer" if item.whole_numbers_only else "a number"
+    return optional(rule_check(
+        "out_of_range", lambda text: parse_item(text, item),
+        f"not {kind} in {item.min_value}..{item.max_value}"))
+
+
+def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
+    columns = {
+        "mrn": required(),
+        "event": required(rule_check("unknown_event", lambda t: to_visit_code(t, ctx),
+                                     "not a visit code nor a label the site maps")),
+        "assessment_date": required_date(ctx),
+    }
+    columns.update({item.item: item_column(item) for item in questionnaire_codebook()})
+    return pa.DataFrameSchema(columns, name="questionnaires")
