@@ -74,7 +74,8 @@ def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], wher
     for label, code in mapping.items():
         key = code if case_sensitive else normalise_label(code)
         if key not in valid:
-            raise ConfigError(f"{where}: unknown {kind} '{code}' (known: {', '.join(sorted(valid))})")
+            known = ", ".join(sorted(valid))
+            raise ConfigError(f"{where}: unknown {kind} '{code}' (known: {known})")
         checked[label] = key
     return checked
 

@@ -16,7 +16,14 @@ from pipelines import warehouse
 from pipelines.accepted import TYPERS, typed_medications
 from pipelines.config import Config
 from pipelines.issues import Issue
-from pipelines.landing import LOADED, REJECTED, SUPERSEDED, LandingFile, assign_statuses, scan_landing
+from pipelines.landing import (
+    LOADED,
+    REJECTED,
+    SUPERSEDED,
+    LandingFile,
+    assign_statuses,
+    scan_landing,
+)
 from pipelines.readers import ExportTable, MissingColumns, UnreadableFile, read_export
 from pipelines.validation import check_export
 from schemas import SCHEMAS

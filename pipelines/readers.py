@@ -73,16 +73,15 @@ def canonical_header(cells: list[str], site: SiteConfig) -> list[str]:
 def build_table(rows: list[list[str]], source: str, site: SiteConfig) -> ExportTable:
     """Find the header row and turn the rows below it into records."""
     required = set(REQUIRED_COLUMNS[source])
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        names = canonical_header(row, site)
-        if required <= set(names):
-            break
-    else:
+    header = next((index for index, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+                   if required <= set(canonical_header(row, site))), None)
+    if header is None:
         raise MissingColumns(
             f"no row among the first {HEADER_SEARCH_ROWS} holds all of: "
             + ", ".join(sorted(required)))
-    table = ExportTable(header_row=index + 1, columns=names)
-    for row_number, row in enumerate(rows[index + 1:], start=1):
+    names = canonical_header(rows[header], site)
+    table = ExportTable(header_row=header + 1, columns=names)
+    for row_number, row in enumerate(rows[header + 1:], start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue  # a blank row is no record, but it keeps its row number

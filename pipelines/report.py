@@ -17,7 +17,6 @@ from html import escape
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -46,7 +45,11 @@ GROUPS: dict[str, str] = {
     "USGDN_ONLY": "Group 2: USGDN only",
     ALL_GROUPS: "All patients",
 }
-REFERENCES = {"BASELINE": "baseline", "PRE_USGDN": "before USGDN"}
+# The dense tables name the groups briefly and spell them out once in a note.
+GROUPS_SHORT: dict[str, str] = {"NI_USGDN": "Group 1", "USGDN_ONLY": "Group 2",
+                                ALL_GROUPS: "All"}
+GROUPS_NOTE = "Group 1: neural intervention then USGDN; Group 2: USGDN only; All: both."
+REFERENCE_ORDER = ["BASELINE", "PRE_USGDN"]
 CRITERION_ORDER = ["NRS_30PCT", "NRS_50PCT", "NRS_2PT", "PAINDETECT_UNLIKELY", "DASH_MCID",
                    "PHQ9_5PT", "OPIOID_FREE"]
 STATUS_ORDER = ["loaded", "superseded", "duplicate_file", "rejected"]
@@ -75,7 +78,7 @@ GROUP_STYLES: dict[str, dict] = {
     "USGDN_ONLY": {"color": "#D55E00", "marker": "s", "linestyle": "-"},
     ALL_GROUPS: {"color": "#7f7f7f", "marker": None, "linestyle": "--"},
 }
-PLOT_SIZE_INCHES = (6.4, 3.6)
+PLOT_SIZE_INCHES = (5.6, 3.6)
 PLOT_DPI = 100
 
 STYLESHEET = """
@@ -93,18 +96,22 @@ h2 { font-size: 1.15rem; margin: 2rem 0 0.5rem; padding-bottom: 0.2rem;
 h3 { font-size: 1rem; margin: 1.25rem 0 0.4rem; }
 p { margin: 0.4rem 0; }
 .meta, .note { color: #57606a; font-size: 0.9rem; }
-.table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: 0.5rem 0 1rem;
-  border: 1px solid #d0d7de; border-radius: 6px; }
-table { border-collapse: collapse; font-size: 0.9rem; font-variant-numeric: tabular-nums;
-  min-width: 100%; }
-caption { text-align: left; padding: 0.4rem 0.6rem; color: #57606a; font-size: 0.85rem; }
+.table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; width: fit-content;
+  max-width: 100%; margin: 0.4rem 0 1rem; border: 1px solid #d0d7de; border-radius: 6px; }
+/* Separate borders: with collapsed ones a sticky cell loses its border while scrolling. */
+table { border-collapse: separate; border-spacing: 0; font-size: 0.9rem;
+  font-variant-numeric: tabular-nums; }
 th, td { padding: 0.35rem 0.6rem; border-top: 1px solid #eaeef2; text-align: left;
-  vertical-align: top; white-space: nowrap; }
+  vertical-align: top; white-space: nowrap; background: #fff; }
 thead th { background: #f6f8fa; border-top: 0; font-weight: 600; }
 tbody th { font-weight: 500; }
-td.num { text-align: right; }
+td.num, th.num { text-align: right; }
+/* The row labels stay in view while a wide table scrolls sideways on a phone. */
+th[scope="row"], thead th:first-child { position: sticky; left: 0; z-index: 1; }
 tr.parameter th { background: #f6f8fa; font-weight: 600; }
-tr.total th, tr.total td { font-weight: 600; border-top: 2px solid #d0d7de; }
+tr.parameter th span { position: sticky; left: 0.6rem; }
+tr.total th, tr.total td { font-weight: 600; }
+tfoot tr.total th, tfoot tr.total td { border-top: 2px solid #d0d7de; }
 tr.sub th { padding-left: 1.6rem; font-weight: 400; }
 td.empty { color: #57606a; font-style: italic; }
 .n { display: block; font-size: 0.75em; color: #57606a; }
@@ -113,6 +120,12 @@ td.empty { color: #57606a; font-style: italic; }
 figure { margin: 0; }
 figcaption { font-size: 0.85rem; color: #57606a; }
 img { display: block; max-width: 100%; height: auto; }
+@media (max-width: 40rem) {
+  main { padding: 0.75rem 0.75rem 2rem; }
+  h1 { font-size: 1.25rem; }
+  table { font-size: 0.85rem; }
+  th[scope="row"] { white-space: normal; min-width: 6rem; max-width: 9.5rem; }
+}
 """
 
 # Nothing on the page may reach the network: images only from data: URIs, styles inline.
@@ -179,9 +192,11 @@ def parameter_label(param_code: str) -> str:
     return known.label if known else str(param_code)
 
 
-def group_label(group_code: object) -> str:
-    """``Group 1: neural intervention then USGDN`` and so on; an unknown code names itself."""
-    return GROUPS.get(group_code, _text(group_code)) if not _is_missing(group_code) else NA
+def group_label(group_code: object, short: bool = False) -> str:
+    """``Group 1: neural intervention then USGDN`` (short: ``Group 1``); unknown codes as is."""
+    if _is_missing(group_code):
+        return NA
+    return (GROUPS_SHORT if short else GROUPS).get(group_code, str(group_code))
 
 
 def _ranked(values: Iterable, order: Mapping | Sequence) -> list:
@@ -228,15 +243,21 @@ def latest_load_id(load_audit: pd.DataFrame, data_quality: pd.DataFrame) -> int 
 # ---- HTML building blocks ----------------------------------------------------------------
 
 
-def _cells(values: Iterable[str], tag: str = "td", cls: str | None = None) -> str:
+def _cells(values: Iterable[str], cls: str | None = None) -> str:
     attribute = f' class="{cls}"' if cls else ""
-    return "".join(f"<{tag}{attribute}>{escape(v)}</{tag}>" for v in values)
+    return "".join(f"<td{attribute}>{escape(v)}</td>" for v in values)
 
 
-def _table_html(table_id: str, caption: str, header: Sequence[str], body: str) -> str:
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in header)
-    return (f'<div class="table-wrap"><table id="{escape(table_id)}">'
-            f"<caption>{escape(caption)}</caption>"
+def _table_html(table_id: str, note: str, header: Sequence[str], body: str,
+                numeric_from: int | None = None) -> str:
+    """A table in its scrolling wrapper, after a note that says what it shows."""
+    numeric = range(numeric_from or len(header), len(header))
+    head = "".join(f'<th scope="col" class="num">{escape(h)}</th>' if i in numeric
+                   else f'<th scope="col">{escape(h)}</th>' for i, h in enumerate(header))
+    # The note sits outside the scrolling wrapper so that a phone shows it whole.
+    return (f'<p class="note" id="{table_id}-note">{escape(note)}</p>'
+            f'<div class="table-wrap"><table id="{table_id}" '
+            f'aria-describedby="{table_id}-note">'
             f"<thead><tr>{head}</tr></thead>{body}</table></div>")
 
 
@@ -244,15 +265,21 @@ def _no_rows(width: int) -> str:
     return f'<tbody><tr><td class="empty" colspan="{width}">{NO_ROWS}</td></tr></tbody>'
 
 
-def _plain_table(table_id: str, caption: str, header: Sequence[str],
-                 rows: Sequence[Sequence[str]], numeric_from: int) -> str:
-    """A table of text cells; columns from ``numeric_from`` on are right-aligned numbers."""
+def _plain_table(table_id: str, note: str, header: Sequence[str],
+                 rows: Sequence[Sequence[str]], numeric_from: int,
+                 total: Sequence[str] | None = None) -> str:
+    """A table of text cells, the first a row label; from ``numeric_from`` on, numbers."""
     if not rows:
-        return _table_html(table_id, caption, header, _no_rows(len(header)))
-    body = "".join(
-        f"<tr>{_cells(row[:numeric_from])}{_cells(row[numeric_from:], cls='num')}</tr>"
-        for row in rows)
-    return _table_html(table_id, caption, header, f"<tbody>{body}</tbody>")
+        return _table_html(table_id, note, header, _no_rows(len(header)), numeric_from)
+
+    def row_html(row: Sequence[str], cls: str = "") -> str:
+        attribute = f' class="{cls}"' if cls else ""
+        return (f'<tr{attribute}><th scope="row">{escape(row[0])}</th>'
+                f"{_cells(row[1:numeric_from])}{_cells(row[numeric_from:], cls='num')}</tr>")
+
+    body = f"<tbody>{''.join(row_html(row) for row in rows)}</tbody>"
+    foot = f"<tfoot>{row_html(total, 'total')}</tfoot>" if total else ""
+    return _table_html(table_id, note, header, body + foot, numeric_from)
 
 
 def _section(section_id: str, title: str, content: str) -> str:
@@ -291,10 +318,10 @@ def render_study_flow(patients: pd.DataFrame) -> str:
     body = "".join(
         f'<tr class="{kind}"><th scope="row">{escape(label)}</th><td class="num">{number}</td>'
         "</tr>" for label, number, kind in study_flow(patients))
-    table = _table_html("study-flow", "Patients in this load", ["Patients", "n"],
-                        f"<tbody>{body}</tbody>")
-    empty = f'<p class="note">patients: {NO_ROWS}</p>' if patients.empty else ""
-    return _section("study-flow", "Study flow", empty + table)
+    note = f"patients: {NO_ROWS}" if patients.empty else "Patients in this load"
+    table = _table_html("study-flow", note, ["Patients", "n"], f"<tbody>{body}</tbody>",
+                        numeric_from=1)
+    return _section("study-flow", "Study flow", table)
 
 
 def render_group_summary(group_summary: pd.DataFrame) -> str:
@@ -308,9 +335,9 @@ def render_group_summary(group_summary: pd.DataFrame) -> str:
                  for r in group_summary.itertuples(index=False)}
         body = "".join(_group_summary_rows(group_summary, param_code, visits, cells)
                        for param_code in _ranked(group_summary["param_code"], PARAM_ORDER))
-    caption = "Mean (SD) by group and visit; n = patients with a value"
+    note = "Mean (SD) by group and visit; n = patients with a value."
     return _section("group-summary", "Outcomes by group and visit",
-                    _table_html("group-summary", caption, header, body))
+                    _table_html("group-summary", note, header, body))
 
 
 def _group_summary_rows(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str],
@@ -318,7 +345,7 @@ def _group_summary_rows(group_summary: pd.DataFrame, param_code: str, visits: Se
     of_param = group_summary[group_summary["param_code"] == param_code]
     rows = [f'<tr class="parameter" data-param="{escape(str(param_code))}">'
             f'<th scope="rowgroup" colspan="{len(visits) + 1}">'
-            f"{escape(parameter_label(param_code))}</th></tr>"]
+            f"<span>{escape(parameter_label(param_code))}</span></th></tr>"]
     for group_code in _ranked(of_param["group_code"], GROUP_ORDER):
         tds = []
         for visit_code in visits:
@@ -342,6 +369,7 @@ def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequenc
         of_param = group_summary[group_summary["param_code"] == param_code]
         groups = _ranked(of_param["group_code"], GROUP_ORDER)
         position = {visit: i for i, visit in enumerate(visits)}
+        handles, labels = [], []
         for index, group_code in enumerate(groups):
             rows = of_param[of_param["group_code"] == group_code]
             rows = rows[rows["visit_code"].isin(position)]
@@ -352,20 +380,25 @@ def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequenc
             mean = pd.to_numeric(rows["mean"], errors="coerce").to_numpy(dtype=float)
             sd = pd.to_numeric(rows["sd"], errors="coerce").to_numpy(dtype=float)
             if group_code == ALL_GROUPS:
-                axes.plot(x, mean, label=group_label(group_code), linewidth=1.2, **style)
+                (handle,) = axes.plot(x, mean, linewidth=1.2, **style)
             else:
-                axes.errorbar(x, mean, yerr=np.where(np.isnan(sd), 0.0, sd),
-                              label=group_label(group_code), capsize=3, linewidth=1.6,
-                              markersize=5, **style)
+                # A NaN in yerr draws no bar, which is right where n < 2 leaves no SD.
+                handle = axes.errorbar(x, mean, yerr=sd, capsize=3, linewidth=1.6,
+                                       markersize=5, **style)
+            handles.append(handle)
+            labels.append(group_label(group_code, short=True))
         axes.set_xticks(range(len(visits)), [str(v) for v in visits])
         axes.set_xlim(-0.4, len(visits) - 0.6)
-        axes.set_xlabel("Visit")
-        axes.set_ylabel(parameter_label(param_code))
+        axes.tick_params(labelsize=9)
+        axes.set_xlabel("Visit", fontsize=10)
+        axes.set_ylabel(parameter_label(param_code), fontsize=10)
         axes.set_title(f"{parameter_name(param_code)}: group mean ± SD", fontsize=11)
         axes.grid(axis="y", color="#e5e5e5", linewidth=0.8)
         axes.spines[["top", "right"]].set_visible(False)
-        if groups:
-            axes.legend(fontsize=8, frameon=False)
+        if handles:
+            # Below the axes, in the groups' order, so that it never covers a point.
+            figure.legend(handles, labels, loc="outside lower center", ncols=len(labels),
+                          fontsize=9, frameon=False)
         buffer = io.BytesIO()
         # No "Software" stamp, so a re-render of the same tables gives the same bytes.
         figure.savefig(buffer, format="png", dpi=PLOT_DPI, metadata={"Software": None})
@@ -393,9 +426,10 @@ def render_plots(group_summary: pd.DataFrame) -> str:
             f'height="{int(PLOT_SIZE_INCHES[1] * PLOT_DPI)}">'
             f"<figcaption>{escape(parameter_label(param_code))}. Error bars: ± 1 SD "
             "(none where fewer than 2 patients).</figcaption></figure>")
-    content = (f'<div class="plots">{"".join(figures)}</div>' if figures
-               else f'<p class="note">group_summary: {NO_ROWS}</p>')
-    return (f'<section id="plots"><h2>Group means over the visits</h2>{content}</section>')
+    note = GROUPS_NOTE if figures else f"group_summary: {NO_ROWS}"
+    return ('<section id="plots"><h2>Group means over the visits</h2>'
+            f'<p class="note">{escape(note)}</p><div class="plots">{"".join(figures)}</div>'
+            "</section>")
 
 
 def render_change_summary(change_summary: pd.DataFrame) -> str:
@@ -403,15 +437,17 @@ def render_change_summary(change_summary: pd.DataFrame) -> str:
     header = ["Group", "Visit", "Parameter", "Reference", "Pairs", "Mean change (95% CI)",
               "Wilcoxon p", "t-test p"]
     ordered = _sort(change_summary, [("param_code", PARAM_ORDER), ("group_code", GROUP_ORDER),
-                                     ("visit_order", None), ("reference", list(REFERENCES))])
-    rows = [[group_label(r.group_code), _text(r.visit_code), parameter_label(r.param_code),
-             REFERENCES.get(r.reference, _text(r.reference)), _count(r.n_pairs),
+                                     ("visit_order", None), ("reference", REFERENCE_ORDER)])
+    rows = [[group_label(r.group_code, short=True), _text(r.visit_code),
+             parameter_name(r.param_code), _text(r.reference), _count(r.n_pairs),
              format_mean_change(r.mean_change, r.ci95_low, r.ci95_high),
              format_p_value(r.p_wilcoxon), format_p_value(r.p_ttest)]
             for r in ordered.itertuples(index=False)]
-    caption = "Paired change from the reference visit (value − reference); two-sided tests"
+    note = ("Change = value − reference value, in patients with both (pairs). PRE_USGDN: the "
+            "last value before the first USGDN session. Two-sided Wilcoxon signed-rank and "
+            f"one-sample t-tests. {GROUPS_NOTE}")
     return _section("change-summary", "Change from baseline and from before USGDN",
-                    _plain_table("change-summary", caption, header, rows, numeric_from=4))
+                    _plain_table("change-summary", note, header, rows, numeric_from=4))
 
 
 def render_responder_summary(responder_summary: pd.DataFrame) -> str:
@@ -419,29 +455,26 @@ def render_responder_summary(responder_summary: pd.DataFrame) -> str:
     header = ["Group", "Visit", "Criterion", "Responders / evaluable (%)"]
     ordered = _sort(responder_summary, [("group_code", GROUP_ORDER), ("visit_order", None),
                                         ("criterion", CRITERION_ORDER)])
-    rows = [[group_label(r.group_code), _text(r.visit_code), _text(r.criterion),
+    rows = [[group_label(r.group_code, short=True), _text(r.visit_code), _text(r.criterion),
              format_responders(r.n_responders, r.n_evaluable, r.pct_responders)]
             for r in ordered.itertuples(index=False)]
+    note = f"Patients meeting each criterion among those evaluable at the visit. {GROUPS_NOTE}"
     return _section("responder-summary", "Responders",
-                    _plain_table("responder-summary", "Patients meeting each criterion",
-                                 header, rows, numeric_from=3))
+                    _plain_table("responder-summary", note, header, rows, numeric_from=3))
 
 
-def files_by_status(load_audit: pd.DataFrame) -> list[list[str]]:
-    """Files and their rows per status, then a total row."""
+def files_by_status(load_audit: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
+    """Files and their rows per status, and the totals over all of them."""
+    row_counts = ["rows_read", "rows_loaded", "rows_rejected"]
     numbers = load_audit.assign(**{c: pd.to_numeric(load_audit[c], errors="coerce")
-                                   for c in ("rows_read", "rows_loaded", "rows_rejected")})
-    rows = []
-    for status in _ranked(numbers["status"], STATUS_ORDER):
-        of_status = numbers[numbers["status"] == status]
-        rows.append([str(status), str(len(of_status)),
-                     *(str(int(of_status[c].sum())) for c in
-                       ("rows_read", "rows_loaded", "rows_rejected"))])
-    if rows:
-        rows.append(["Total", str(len(numbers)),
-                     *(str(int(numbers[c].sum())) for c in
-                       ("rows_read", "rows_loaded", "rows_rejected"))])
-    return rows
+                                   for c in row_counts})
+
+    def summed(files: pd.DataFrame) -> list[str]:
+        return [str(len(files)), *(str(int(files[c].sum())) for c in row_counts)]
+
+    rows = [[str(status), *summed(numbers[numbers["status"] == status])]
+            for status in _ranked(numbers["status"], STATUS_ORDER)]
+    return rows, ["Total", *summed(numbers)]
 
 
 def render_data_quality(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
@@ -450,13 +483,10 @@ def render_data_quality(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
     def of_load(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[pd.to_numeric(frame["load_id"], errors="coerce") == load_id]
 
-    file_rows = files_by_status(of_load(load_audit))
+    file_rows, file_total = files_by_status(of_load(load_audit))
     files = _plain_table("load-files", "Files seen by this load",
                          ["Status", "Files", "Rows read", "Rows loaded", "Rows rejected"],
-                         file_rows, numeric_from=1)
-    if file_rows:
-        # The last row is the total: mark it so it reads as one.
-        files = files.replace("<tr><td>Total</td>", '<tr class="total"><td>Total</td>', 1)
+                         file_rows, numeric_from=1, total=file_total)
     issues = _sort(of_load(data_quality), [("source", []), ("site", []),
                                            ("severity", SEVERITY_ORDER), ("rule", [])])
     issue_rows = [[_text(r.source), _text(r.site), _text(r.rule), _text(r.severity), _count(r.n)]

@@ -16,7 +16,6 @@ from pipelines.load import LoadRecord
 from pipelines.publish import ANALYTICS_DB, PUBLISHED_DIR
 
 
-
 def run_config_for(config: Config) -> dict:
     """Point the job's settings at this load's files; Dagster's own log lines stay quiet."""
     return {

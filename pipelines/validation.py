@@ -57,7 +57,8 @@ def text_frame(table: ExportTable, columns: tuple[str, ...],
     return pd.DataFrame(data, index=index, dtype=object)
 
 
-def schema_issues(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: LandingFile) -> list[Issue]:
+def schema_issues(frame: pd.DataFrame, schema: pa.DataFrameSchema,
+                  file: LandingFile) -> list[Issue]:
     """Validate lazily and turn every failure case into an issue named by its rule."""
     try:
         schema.validate(frame, lazy=True)
@@ -97,12 +98,13 @@ def medication_row_issues(frame: pd.DataFrame, ctx: SchemaContext, file: Landing
         drug = to_drug(row["drug"], ctx)
         fault = conversion_fault(drug, row["unit"], row.get("route"))
         if fault is not None:
-            value = row["drug"] if fault == "drug" else row.get(fault)
+            # reported on the drug column, whichever field stops the conversion; the message
+            # names that field
             issues.append(Issue(
-                file.file_name, file.source, file.site, row_number, fault, value,
+                file.file_name, file.source, file.site, row_number, "drug", row["drug"],
                 "no_conversion_factor",
-                f"{row['drug']} {row['unit']} {row.get('route') or '(default route)'} "
-                "has no MME conversion factor"))
+                f"{row['drug']} {row['unit']} {row.get('route') or '(default route)'}: "
+                f"no MME conversion factor for this {fault}"))
     return issues
 
 

@@ -7,7 +7,14 @@ import pandera.pandas as pa
 from pipelines.config import normalise_label
 from pipelines.reference import mme_factors
 from schemas import fields
-from schemas.checks import SchemaContext, optional, optional_date, required, required_date, rule_check
+from schemas.checks import (
+    SchemaContext,
+    optional,
+    optional_date,
+    required,
+    required_date,
+    rule_check,
+)
 
 COLUMNS = ("mrn", "drug", "dose", "unit", "doses_per_day", "start_date", "end_date", "route")
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from schemas import fields
-from schemas.checks import SchemaContext, optional, optional_date, required, required_date, rule_check
+from schemas.checks import (
+    SchemaContext,
+    optional,
+    optional_date,
+    required,
+    required_date,
+    rule_check,
+)
 
 COLUMNS = ("mrn", "date_of_birth", "first_name", "last_name", "sex", "mastectomy_date",
            "mastectomy_side", "treatment_group")

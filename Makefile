@@ -1,0 +1,39 @@
+# `make demo` and `make test` set everything up on a fresh machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
+	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f)
+
+.PHONY: demo test lint dbt-parse dev clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The dbt manifest is prepared once here, never at import time.
+$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+
+dbt-parse: $(MANIFEST)
+
+demo: $(MANIFEST)
+	$(BIN)/pmps demo
+	$(BIN)/pmps load
+	$(BIN)/pmps summary
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+test: $(MANIFEST) lint
+	$(BIN)/pytest
+
+dev: $(MANIFEST)
+	$(BIN)/dagster dev
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs
