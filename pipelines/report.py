@@ -76,7 +76,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 GROUP_STYLES: dict[str, dict] = {
     "NI_USGDN": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
     "USGDN_ONLY": {"color": "#D55E00", "marker": "s", "linestyle": "-"},
-    ALL_GROUPS: {"color": "#7f7f7f", "marker": None, "linestyle": "--"},
+    ALL_GROUPS: {"color": "#7f7f7f", "marker": "o", "markersize": 3, "linestyle": "--"},
 }
 PLOT_SIZE_INCHES = (5.6, 3.6)
 PLOT_DPI = 100
@@ -124,7 +124,7 @@ img { display: block; max-width: 100%; height: auto; }
   main { padding: 0.75rem 0.75rem 2rem; }
   h1 { font-size: 1.25rem; }
   table { font-size: 0.85rem; }
-  th[scope="row"] { white-space: normal; min-width: 6rem; max-width: 9.5rem; }
+  #group-summary th[scope="row"] { white-space: normal; min-width: 6rem; max-width: 9.5rem; }
 }
 """
 
@@ -136,8 +136,11 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-
 
 
 def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
-    frame = tables.get(name)
-    return pd.DataFrame(columns=TABLE_COLUMNS[name]) if frame is None else frame
+    # Only item access, so publish.PublishedTables serves as well as a dict.
+    try:
+        return tables[name]
+    except KeyError:
+        return pd.DataFrame(columns=TABLE_COLUMNS[name])
 
 
 def _is_missing(value: object) -> bool:
@@ -227,8 +230,8 @@ def visits_with_data(group_summary: pd.DataFrame) -> list[str]:
     """The visit codes that have any summary row, by visit_order."""
     if group_summary.empty:
         return []
-    first_order = (group_summary.assign(_o=pd.to_numeric(group_summary["visit_order"],
-                                                         errors="coerce"))
+    visit_order = pd.to_numeric(group_summary["visit_order"], errors="coerce")
+    first_order = (group_summary.assign(_o=visit_order.fillna(float("inf")))
                    .groupby("visit_code", dropna=True)["_o"].min())
     return sorted(first_order.index, key=lambda code: (first_order[code], str(code)))
 
