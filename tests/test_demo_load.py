@@ -12,7 +12,8 @@ from tests.conftest import PROJECT_ROOT, SHARED, run_pmps
 
 # Vas & Pai 2019, the published table: mean (SD) per group and visit.
 PUBLISHED_TABLE = {
-    ("NRS", "NI_USGDN"): {"BASELINE": "9.6 (0.9)", "POST_NI": "5.2 (1.1)", "POST_USGDN": "2.3 (0.8)"},
+    ("NRS", "NI_USGDN"): {"BASELINE": "9.6 (0.9)", "POST_NI": "5.2 (1.1)",
+                          "POST_USGDN": "2.3 (0.8)"},
     ("PAINDETECT", "NI_USGDN"): {"BASELINE": "28.3 (4.3)", "POST_NI": "16.1 (3.7)",
                                  "POST_USGDN": "6.6 (1.2)"},
     ("DASH", "NI_USGDN"): {"BASELINE": "80.9 (10.5)", "POST_NI": "71.1 (10.5)",
@@ -115,3 +116,16 @@ def test_dagster_definitions_validate():
     result = subprocess.run([executable, "definitions", "validate", "-m", "pipelines.definitions"],
                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load):
+    """The hand-worked dbt unit tests (scoring, baseline, MME), run on their own."""
+    dbt = PROJECT_ROOT / ".venv" / "bin" / "dbt"
+    database = (demo_load.warehouse / "warehouse.duckdb").resolve()
+    result = subprocess.run(
+        [str(dbt) if dbt.exists() else "dbt", "test", "--select", "resource_type:unit_test",
+         "--vars", f'{{"warehouse_db": "{database}"}}', "--target-path",
+         str(demo_load.root / "dbt_target")],
+        cwd=PROJECT_ROOT / "dbt_project", capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS=3 " in result.stdout
