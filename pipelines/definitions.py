@@ -1,17 +1,23 @@
-"""The code location: assembles assets, job, resources. No work happens here."""
+"""The code location: assembles assets, checks, job, schedule, sensor and resources."""
 
-from __future__ import annotations
+import os
 
 import dagster as dg
 
 from pipelines.assets.dbt import warehouse_models
 from pipelines.assets.ingest import ingest_assets
 from pipelines.assets.publish import publish_assets
+from pipelines.checks import load_checks
 from pipelines.jobs import nightly_load
 from pipelines.resources import build_resources
+from pipelines.schedules import nightly_schedule
+from pipelines.sensors import landing_folder_sensor
 
 defs = dg.Definitions(
     assets=[*ingest_assets, warehouse_models, *publish_assets],
+    asset_checks=load_checks,
     jobs=[nightly_load],
+    schedules=[nightly_schedule(os.environ.get("PMPS_SCHEDULE_TIMEZONE", "UTC"))],
+    sensors=[landing_folder_sensor],
     resources=build_resources(),
 )

@@ -13,12 +13,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines import summaries, warehouse
+from pipelines import report, summaries, warehouse
 from pipelines.pseudonym import load_key, patient_key
 from pipelines.reference import SEEDS_DIR
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
+REPORT_HTML = "report.html"
 
 # The published tables and their column types (CONTRACT.md section 4).
 TABLE_DDL: dict[str, str] = {
@@ -116,17 +117,48 @@ def write_database(path: Path, tables: PublishedTables) -> None:
         con.close()
 
 
-def publish_database(warehouse_dir: Path, tables: PublishedTables) -> Path:
-    """Replace analytics.duckdb whole: write a new file, then rename it over the old one."""
-    target = Path(warehouse_dir) / ANALYTICS_DB
-    staging = target.with_name(f".{ANALYTICS_DB}.{os.getpid()}.tmp")
-    staging.unlink(missing_ok=True)
+@dataclass
+class Release:
+    """The outputs of one load, written beside their final names until they are renamed."""
+
+    staged: dict[Path, Path]  # final path -> staged file
+
+    def commit(self) -> None:
+        """Rename every staged file over its final name (each rename is atomic)."""
+        for final, staged in self.staged.items():
+            os.replace(staged, final)
+
+    def discard(self) -> None:
+        for staged in self.staged.values():
+            staged.unlink(missing_ok=True)
+
+
+def _staging_name(final: Path) -> Path:
+    return final.with_name(f".{final.name}.{os.getpid()}.tmp")
+
+
+def stage_release(warehouse_dir: Path, tables: PublishedTables) -> Release:
+    """Write analytics.duckdb, the summary CSVs and the report to staging files."""
+    warehouse_dir = Path(warehouse_dir)
+    folder = warehouse_dir / PUBLISHED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    release = Release({})
     try:
-        write_database(staging, tables)
-        os.replace(staging, target)
-    finally:
-        staging.unlink(missing_ok=True)
-    return target
+        database = warehouse_dir / ANALYTICS_DB
+        release.staged[database] = _staging_name(database)
+        release.staged[database].unlink(missing_ok=True)
+        write_database(release.staged[database], tables)
+        for name in SUMMARY_CSVS:
+            final = folder / f"{name}.csv"
+            release.staged[final] = _staging_name(final)
+            tables[name].to_csv(release.staged[final], index=False)
+        final = folder / REPORT_HTML
+        release.staged[final] = _staging_name(final)
+        release.staged[final].write_text(report.render_report(tables.tables), encoding="utf-8")
+    except BaseException:
+        release.discard()
+        raise
+    return release
 
 
 def record_history(warehouse_dir: Path, load_audit: pd.DataFrame) -> None:
@@ -138,14 +170,16 @@ def record_history(warehouse_dir: Path, load_audit: pd.DataFrame) -> None:
         con.execute("COMMIT")
 
 
-def write_summary_csvs(warehouse_dir: Path, tables: PublishedTables) -> list[Path]:
-    folder = Path(warehouse_dir) / PUBLISHED_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in SUMMARY_CSVS:
-        path = folder / f"{name}.csv"
-        staging = path.with_name(f".{path.name}.tmp")
-        tables[name].to_csv(staging, index=False)
-        os.replace(staging, path)
-        written.append(path)
-    return written
+def publish_load(warehouse_dir: Path, tables: PublishedTables,
+                 load_audit: pd.DataFrame) -> list[Path]:
+    """Stage every output, record the load in the history, then rename the outputs into place.
+
+    A failure before the renames leaves the published outputs as they were.
+    """
+    release = stage_release(warehouse_dir, tables)
+    try:
+        record_history(warehouse_dir, load_audit)
+        release.commit()
+    finally:
+        release.discard()
+    return list(release.staged)

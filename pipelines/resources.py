@@ -20,6 +20,8 @@ class PmpsSettings(dg.ConfigurableResource):
     config_file: str | None = None
     landing_dir: str | None = None
     warehouse_dir: str | None = None
+    lock_retries: int = 3  # a step that finds warehouse.duckdb locked is run again ...
+    lock_retry_seconds: float = 10.0  # ... after this many seconds
 
     def load(self) -> Config:
         return load_config(self.config_file, self.landing_dir, self.warehouse_dir)

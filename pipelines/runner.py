@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import os
 import sys
 import warnings
 from collections import Counter
+from pathlib import Path
 
 import dagster as dg
 
@@ -13,18 +17,27 @@ from pipelines.config import Config
 from pipelines.hooks import PROGRESS_LOGGER
 from pipelines.issues import REJECTED_FILE
 from pipelines.load import LoadRecord
-from pipelines.publish import ANALYTICS_DB, PUBLISHED_DIR
+from pipelines.publish import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML
 
 
-def run_config_for(config: Config) -> dict:
-    """Point the job's settings at this load's files; Dagster's own log lines stay quiet."""
+def run_config_for(config: Config, environ: dict[str, str] | None = None) -> dict:
+    """Point the job's settings at this load's files; Dagster's own log lines stay quiet.
+
+    $PMPS_LOCK_RETRIES and $PMPS_LOCK_RETRY_SECONDS tune the wait for a locked warehouse.
+    """
+    env = os.environ if environ is None else environ
+    settings = {
+        "config_file": str(config.source_file) if config.source_file else None,
+        "landing_dir": str(config.landing_dir),
+        "warehouse_dir": str(config.warehouse_dir),
+    }
+    if env.get("PMPS_LOCK_RETRIES"):
+        settings["lock_retries"] = int(env["PMPS_LOCK_RETRIES"])
+    if env.get("PMPS_LOCK_RETRY_SECONDS"):
+        settings["lock_retry_seconds"] = float(env["PMPS_LOCK_RETRY_SECONDS"])
     return {
-        "resources": {"pmps": {"config": {
-            "config_file": str(config.source_file) if config.source_file else None,
-            "landing_dir": str(config.landing_dir),
-            "warehouse_dir": str(config.warehouse_dir),
-        }}},
-        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+        "resources": {"pmps": {"config": settings}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
 
 
@@ -62,6 +75,39 @@ def _show_progress() -> logging.Logger:
     return logger
 
 
+def dagster_home(config: Config) -> Path:
+    """Run history lives under the warehouse unless $DAGSTER_HOME says otherwise."""
+    home = Path(os.environ.get("DAGSTER_HOME") or config.warehouse_dir / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return home.resolve()
+
+
+def error_chain(error) -> list[str]:
+    """The first line of an error and of each error that caused it (a held lock names its
+    holder in the innermost one)."""
+    lines = []
+    while error is not None:
+        lines.append(error.message.strip().splitlines()[0] if error.message else error.cls_name)
+        error = error.cause or error.context
+    return lines
+
+
+def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
+    """Checks passed, warned and failed in this run."""
+    counts: Counter = Counter()
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            counts["passed"] += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+            counts["warned"] += 1
+        else:
+            counts["failed"] += 1
+    return counts
+
+
 def run_nightly_load(config: Config) -> int:
     """Run the job `nightly_load` in this process; 0 when it published, 1 when it failed."""
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -72,16 +118,26 @@ def run_nightly_load(config: Config) -> int:
     _show_progress()
     print(f"loading {config.landing_dir} into {config.warehouse_dir}")
     job = defs.resolve_job_def(NIGHTLY_LOAD)
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(run_config=run_config_for(config), instance=instance,
-                                        raise_on_error=False)
+    with dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
+        with contextlib.redirect_stdout(io.StringIO()) as dbt_log:
+            result = job.execute_in_process(run_config=run_config_for(config),
+                                            instance=instance, raise_on_error=False)
+    checks = check_counts(result)
+    check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                error = event.step_failure_data.error
-                message = error.message.strip().splitlines()[0] if error else "unknown error"
-                print(f"failed in {event.step_key}: {message}", file=sys.stderr)
+                print(f"failed in {event.step_key}: "
+                      + "; caused by ".join(error_chain(event.step_failure_data.error)),
+                      file=sys.stderr)
+        failed_dbt = [line for line in dbt_log.getvalue().splitlines()
+                      if "FAIL" in line or "ERROR" in line or "Error" in line]
+        for line in failed_dbt[:10]:
+            print(f"  dbt: {line.strip()}", file=sys.stderr)
+        print(check_line, file=sys.stderr)
         print("load failed: nothing was published", file=sys.stderr)
         return 1
     print(closing_summary(result.asset_value(["ingest", "load_issues"]), config))
+    print(check_line)
+    print(f"report: {config.warehouse_dir / PUBLISHED_DIR / REPORT_HTML}")
     return 0

@@ -57,11 +57,26 @@ def warehouse_path(warehouse_dir: Path) -> Path:
     return Path(warehouse_dir) / WAREHOUSE_DB
 
 
+class WarehouseBusy(RuntimeError):
+    """Another process holds warehouse.duckdb (DuckDB takes one writer process at a time)."""
+
+
+def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file; a lock held elsewhere becomes WarehouseBusy naming the holder."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        # DuckDB's message names the holder, e.g. "Conflicting lock is held in ... (PID 123)"
+        raise WarehouseBusy(f"{path} is in use by another process: {error}") from error
+
+
 @contextmanager
 def connect(warehouse_dir: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """One short-lived connection to warehouse.duckdb, with its schemas in place."""
     Path(warehouse_dir).mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse_path(warehouse_dir)), read_only=read_only)
+    con = open_database(warehouse_path(warehouse_dir), read_only=read_only)
     try:
         if not read_only:
             for statement in SCHEMA_DDL:

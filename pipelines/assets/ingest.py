@@ -4,6 +4,7 @@
 import dagster as dg
 
 from pipelines import load
+from pipelines.assets.retry import retry_when_busy
 from pipelines.resources import PmpsSettings
 
 INGEST = "ingest"
@@ -19,7 +20,8 @@ def _result_metadata(result: load.SourceResult) -> dict:
 @dg.asset(key_prefix=[INGEST], group_name=INGEST,
           description="Every file in the landing folder with its status; raw history kept.")
 def landing_files(context: dg.AssetExecutionContext, pmps: PmpsSettings) -> load.LoadPlan:
-    plan = load.plan_load(pmps.load())
+    with retry_when_busy(pmps):
+        plan = load.plan_load(pmps.load())
     statuses = {}
     for entry in plan.files:
         statuses[entry.status] = statuses.get(entry.status, 0) + 1
@@ -32,7 +34,8 @@ def landing_files(context: dg.AssetExecutionContext, pmps: PmpsSettings) -> load
           description="Accepted rows of the current patients snapshots.")
 def patients(context: dg.AssetExecutionContext, pmps: PmpsSettings,
              landing_files: load.LoadPlan) -> load.SourceResult:
-    result = load.ingest_source("patients", landing_files, pmps.load())
+    with retry_when_busy(pmps):
+        result = load.ingest_source("patients", landing_files, pmps.load())
     context.add_output_metadata(_result_metadata(result))
     return result
 
@@ -46,7 +49,9 @@ def _dependent_source(source: str) -> dg.AssetsDefinition:
               description=f"Accepted rows of the current {source} snapshots.")
     def _asset(context: dg.AssetExecutionContext, pmps: PmpsSettings,
                landing_files: load.LoadPlan, patients: load.SourceResult) -> load.SourceResult:
-        result = load.ingest_source(source, landing_files, pmps.load(), patients.accepted_mrns)
+        with retry_when_busy(pmps):
+            result = load.ingest_source(source, landing_files, pmps.load(),
+                                        patients.accepted_mrns)
         context.add_output_metadata(_result_metadata(result))
         return result
 
@@ -66,8 +71,9 @@ def load_issues(context: dg.AssetExecutionContext, pmps: PmpsSettings,
                 landing_files: load.LoadPlan, patients: load.SourceResult,
                 procedures: load.SourceResult, questionnaires: load.SourceResult,
                 medications: load.SourceResult) -> load.LoadRecord:
-    record = load.close_ingest(pmps.load(), landing_files,
-                               [patients, procedures, questionnaires, medications])
+    with retry_when_busy(pmps):
+        record = load.close_ingest(pmps.load(), landing_files,
+                                   [patients, procedures, questionnaires, medications])
     context.add_output_metadata({"issues": len(record.issues),
                                  "rows_rejected": int(record.load_audit["rows_rejected"].sum())})
     return record

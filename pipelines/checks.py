@@ -1,0 +1,80 @@
+"""Asset checks of the nightly load. Checks that guard the published data are blocking: when
+one fails, nothing is published and the old analytics.duckdb stays."""
+
+import dagster as dg
+import pandas as pd
+
+from pipelines import load, publish, quality, warehouse
+from pipelines.resources import PmpsSettings
+
+LOAD_ISSUES = dg.AssetKey(["ingest", "load_issues"])
+STUDY_TABLES = dg.AssetKey(["published", "study_tables"])
+OUTCOMES = dg.AssetKey("outcomes")
+
+
+@dg.asset_check(asset=LOAD_ISSUES, blocking=True,
+                description="rows_read = rows_loaded + rows_rejected for every loaded file; "
+                            "rejected, superseded and duplicate files load nothing.")
+def accounting_identity(load_issues: load.LoadRecord) -> dg.AssetCheckResult:
+    faults = quality.accounting_faults(load_issues.load_audit)
+    return dg.AssetCheckResult(passed=not faults, metadata={
+        "files": len(load_issues.load_audit), "faults": len(faults), "sample": faults[:5]})
+
+
+@dg.asset_check(asset=LOAD_ISSUES,
+                description="Rejected files and rows per source, with a sample of the issues.")
+def rejected_files_and_rows(load_issues: load.LoadRecord) -> dg.AssetCheckResult:
+    report = quality.rejections_by_source(load_issues.load_audit, load_issues.issues)
+    rejected = sum(r["rejected_files"] + r["rejected_rows"] for r in report.values())
+    return dg.AssetCheckResult(passed=rejected == 0, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"rejected": rejected, **{
+                                   source: dg.MetadataValue.json(r) for source, r in
+                                   report.items()}})
+
+
+@dg.asset_check(asset=STUDY_TABLES, blocking=True,
+                description="Every contracted table and column is there before publishing.")
+def published_structure(study_tables: publish.PublishedTables) -> dg.AssetCheckResult:
+    faults = quality.missing_columns(study_tables.tables)
+    return dg.AssetCheckResult(passed=not faults, metadata={"faults": faults[:10]})
+
+
+def _query(pmps: PmpsSettings, sql: str) -> pd.DataFrame:
+    with warehouse.connect(pmps.load().warehouse_dir, read_only=True) as con:
+        return con.execute(sql).df()
+
+
+@dg.asset_check(asset=OUTCOMES, description="Patients in the analysis with values but no "
+                                            "baseline, per parameter.")
+def patients_without_baseline(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    missing = _query(pmps, """
+        SELECT param_code, count(DISTINCT site || ':' || mrn) AS patients,
+               list(DISTINCT site || ':' || mrn)[1:5] AS sample
+        FROM main.outcomes WHERE in_analysis AND baseline_value IS NULL
+        GROUP BY param_code ORDER BY param_code""")
+    return dg.AssetCheckResult(
+        passed=missing.empty, severity=dg.AssetCheckSeverity.WARN,
+        metadata={row.param_code: dg.MetadataValue.json(
+            {"patients": int(row.patients), "sample": list(row.sample)})
+            for row in missing.itertuples(index=False)} | {"parameters": len(missing)})
+
+
+@dg.asset_check(asset=OUTCOMES, description="Assessments whose dates run against the visit "
+                                            "order (a later visit dated earlier).")
+def visits_in_order(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    out_of_order = _query(pmps, """
+        SELECT a.site, a.mrn, a.visit_code, a.assessment_date::varchar AS assessment_date,
+               b.visit_code AS later_visit, b.assessment_date::varchar AS later_date
+        FROM main.int_questionnaires_scored a
+        JOIN main.int_questionnaires_scored b
+          ON a.site = b.site AND a.mrn = b.mrn AND a.visit_order < b.visit_order
+         AND b.assessment_date < a.assessment_date
+        ORDER BY a.site, a.mrn""")
+    return dg.AssetCheckResult(
+        passed=out_of_order.empty, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"assessments": len(out_of_order),
+                  "sample": dg.MetadataValue.json(out_of_order.head(5).to_dict("records"))})
+
+
+load_checks = [accounting_identity, rejected_files_and_rows, published_structure,
+               patients_without_baseline, visits_in_order]
