@@ -32,8 +32,11 @@ lint: $(INSTALLED)
 test: $(MANIFEST) lint
 	$(BIN)/pytest
 
+# Run history and sensor cursors live in data/warehouse/dagster_home (as for `pmps load`).
 dev: $(MANIFEST)
-	$(BIN)/dagster dev
+	mkdir -p data/warehouse/dagster_home
+	test -f data/warehouse/dagster_home/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > data/warehouse/dagster_home/dagster.yaml
+	PATH="$(abspath $(BIN)):$$PATH" DAGSTER_HOME="$(abspath data/warehouse/dagster_home)" $(BIN)/dagster dev
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -69,6 +69,10 @@ def typed_questionnaires(rows: pd.DataFrame, ctx: SchemaContext, site: str,
         values = _map(_column(rows, item.item), lambda t, item=item: parse_item(t, item))
         frame[item.item] = pd.array(values, dtype="Int64" if item.whole_numbers_only
                                     else "Float64")
+        if not item.whole_numbers_only:
+            # the clinic's total as written, for a total_mismatch issue's raw value
+            frame[f"{item.item}_text"] = [None if v is None else t for v, t in zip(
+                values, _column(rows, item.item), strict=True)]
     return pd.DataFrame(frame)
 
 

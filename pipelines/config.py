@@ -69,15 +69,27 @@ def _mapping(value: Any, where: str) -> dict[str, str]:
 
 
 def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], where: str,
-                 kind: str, case_sensitive: bool = True) -> dict[str, str]:
+                 kind: str) -> dict[str, str]:
+    """Each label's code, matched case-insensitively against the valid codes."""
+    by_folded = {normalise_label(code): code for code in valid}
     checked = {}
     for label, code in mapping.items():
-        key = code if case_sensitive else normalise_label(code)
-        if key not in valid:
+        if normalise_label(code) not in by_folded:
             known = ", ".join(sorted(valid))
             raise ConfigError(f"{where}: unknown {kind} '{code}' (known: {known})")
-        checked[label] = key
+        checked[label] = by_folded[normalise_label(code)]
     return checked
+
+
+def _folded_keys(raw: dict, where: str) -> dict[str, Any]:
+    """Setting names match case-insensitively, like every other name in the contract."""
+    folded: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = normalise_label(key)
+        if name in folded:
+            raise ConfigError(f"{where}: setting '{name}' is given twice")
+        folded[name] = value
+    return folded
 
 
 def parse_site(name: str, raw: Any) -> SiteConfig:
@@ -87,6 +99,7 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
         return SiteConfig()
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a mapping")
+    raw = _folded_keys(raw, where)
     unknown = set(raw) - SITE_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown key '{sorted(unknown)[0]}'")
@@ -120,7 +133,7 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
     procedures = _check_codes(_mapping(raw.get("procedures"), f"{where}.procedures"),
                               procedure_codes(), f"{where}.procedures", "procedure code")
     drugs = _check_codes(_mapping(raw.get("drugs"), f"{where}.drugs"), set(mme_factors()),
-                         f"{where}.drugs", "drug", case_sensitive=False)
+                         f"{where}.drugs", "drug")
     return SiteConfig(encoding, delimiter, date_format, missing_values, columns, events,
                       procedures, drugs)
 
@@ -131,6 +144,7 @@ def parse_config(raw: Any, source_file: Path | None = None) -> dict[str, Any]:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError("the configuration must be a YAML mapping")
+    raw = _folded_keys(raw, "the configuration")
     unknown = set(raw) - TOP_LEVEL_KEYS
     if unknown:
         raise ConfigError(f"unknown key '{sorted(unknown)[0]}'")

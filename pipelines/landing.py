@@ -17,7 +17,8 @@ from pathlib import Path
 from pipelines.reference import SOURCES
 
 FILE_NAME = re.compile(
-    r"^(?P<source>[a-z]+)_(?P<site>[a-z0-9]+)_(?P<date>\d{8})\.(?P<ext>csv|xlsx)$", re.IGNORECASE)
+    r"^(?P<source>[a-z]+)_(?P<site>[a-z0-9]+)_(?P<date>\d{8})\.(?P<ext>csv|xlsx)$",
+    re.IGNORECASE | re.ASCII)
 
 LOADED, SUPERSEDED, DUPLICATE, REJECTED = "loaded", "superseded", "duplicate_file", "rejected"
 

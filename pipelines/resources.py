@@ -29,8 +29,10 @@ class PmpsSettings(dg.ConfigurableResource):
 
 def dbt_executable() -> str:
     """The dbt installed beside this Python, so the load works without an activated venv."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    for folder in (Path(sys.prefix) / "bin", Path(sys.executable).parent):
+        if (folder / "dbt").exists():
+            return str(folder / "dbt")
+    return shutil.which("dbt") or "dbt"
 
 
 def build_resources() -> dict[str, object]:

@@ -31,7 +31,7 @@ REFERENCES = {"BASELINE": ("change", 1), "PRE_USGDN": ("change_from_pre_usgdn", 
 
 def round_half_away(value: float, decimals: int = 1) -> str:
     """Round as the paper prints: to 9 decimals first, then half away from zero; no -0.0."""
-    exact = Decimal(repr(round(value, 9)))
+    exact = Decimal(repr(round(float(value), 9)))
     rounded = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     if rounded == 0:
         rounded = abs(rounded)

@@ -28,7 +28,9 @@ INGEST_TABLES = {
     "procedures": f"{_LINEAGE}, procedure_date DATE, procedure_code VARCHAR, notes VARCHAR",
     "questionnaires": f"{_LINEAGE}, visit_code VARCHAR, assessment_date DATE, " + ", ".join(
         f"{item.item} {'INTEGER' if item.whole_numbers_only else 'DOUBLE'}"
-        for item in questionnaire_codebook()),
+        for item in questionnaire_codebook()) + "".join(
+        f", {item.item}_text VARCHAR" for item in questionnaire_codebook()
+        if not item.whole_numbers_only),
     "medications": f"""{_LINEAGE}, drug VARCHAR, dose DOUBLE, unit VARCHAR,
         doses_per_day DOUBLE, start_date DATE, end_date DATE, route VARCHAR,
         is_convertible BOOLEAN""",

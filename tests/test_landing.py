@@ -81,6 +81,10 @@ def test_parse_file_name_rejects(name):
     assert parse_file_name(name) is None
 
 
+def test_parse_file_name_site_is_ascii_only():
+    assert parse_file_name("patients_\u0131stanbul_20261124.csv") is None
+
+
 # ---- scanning ----------------------------------------------------------------------------
 
 

@@ -91,10 +91,6 @@ def test_round_half_away_default_is_one_decimal():
     assert round_half_away(1.25) == "1.3"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "robustness bug, not a contract rule: numpy.float64 is a float, but round() keeps it a "
-    "numpy scalar whose repr 'np.float64(1.25)' Decimal cannot read (InvalidOperation); "
-    "callers today convert with float() first"))
 def test_round_half_away_accepts_a_numpy_float():
     assert round_half_away(np.float64(1.25)) == "1.3"
 
@@ -193,7 +189,8 @@ def test_group_summary_one_row_per_group_visit_and_parameter():
 
 def test_group_summary_mean_sd_rounds_half_away():
     # mean (1.2 + 1.3) / 2 = 1.25 -> 1.3; sd = 0.1 / sqrt(2) = 0.0707 -> 0.1
-    rows = [outcome("p1", G2, "POST_USGDN", "NRS", 1.2), outcome("p2", G2, "POST_USGDN", "NRS", 1.3)]
+    rows = [outcome("p1", G2, "POST_USGDN", "NRS", 1.2),
+            outcome("p2", G2, "POST_USGDN", "NRS", 1.3)]
     row = summary_by_key(group_summary(frame(rows)))[(G2, "POST_USGDN", "NRS")]
     assert row["mean_sd"] == "1.3 (0.1)"
 

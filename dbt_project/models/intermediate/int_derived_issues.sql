@@ -11,13 +11,15 @@ patients as (
 
 totals as (
     select file_name, site, row_number, 'pd_total' as "column", clinic_pd_total as clinic_total,
-        paindetect_score as computed_score
+        clinic_pd_total_text as clinic_total_text, paindetect_score as computed_score
     from scored
     union all
-    select file_name, site, row_number, 'dash_score', clinic_dash_score, dash_score
+    select file_name, site, row_number, 'dash_score', clinic_dash_score, clinic_dash_score_text,
+        dash_score
     from scored
     union all
-    select file_name, site, row_number, 'phq9_total', clinic_phq9_total, phq9_score
+    select file_name, site, row_number, 'phq9_total', clinic_phq9_total, clinic_phq9_total_text,
+        phq9_score
     from scored
 ),
 
@@ -28,7 +30,7 @@ total_mismatches as (
         site,
         row_number,
         "column",
-        clinic_total::varchar as value,
+        clinic_total_text as value,
         'total_mismatch' as rule,
         'clinic total ' || clinic_total || ' differs from the computed score '
             || round(computed_score, 4) as message

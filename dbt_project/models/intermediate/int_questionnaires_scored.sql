@@ -59,7 +59,10 @@ final as (
         phq9_9,
         pd_total as clinic_pd_total,
         dash_score as clinic_dash_score,
-        phq9_total as clinic_phq9_total
+        phq9_total as clinic_phq9_total,
+        pd_total_text as clinic_pd_total_text,
+        dash_score_text as clinic_dash_score_text,
+        phq9_total_text as clinic_phq9_total_text
     from scored
 )
 

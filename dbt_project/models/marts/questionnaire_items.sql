@@ -10,10 +10,10 @@ codebook as (
 
 unpivoted as (
     unpivot (
-        select site, mrn, visit_code, columns('^(nrs|pd_.+|dash_.+|phq9_.+)$')
+        select site, mrn, visit_code, columns('^(nrs|pd_[a-z0-9]+|dash_[a-z0-9]+|phq9_[a-z0-9]+)$')
         from questionnaires
     )
-    on columns('^(nrs|pd_.+|dash_.+|phq9_.+)$')
+    on columns('^(nrs|pd_[a-z0-9]+|dash_[a-z0-9]+|phq9_[a-z0-9]+)$')
     into name item value response
 ),
 

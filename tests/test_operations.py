@@ -1,0 +1,184 @@
+"""Nightly operations: the sensor and schedule, a failed load, readers during a load, and
+`dagster dev` serving the code location."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.resources import PmpsSettings
+from pipelines.schedules import nightly_schedule
+from pipelines.sensors import landing_folder_sensor
+from tests.conftest import PROJECT_ROOT, read_table, run_pmps
+
+
+def evaluate_sensor(landing, cursor=None):
+    context = dg.build_sensor_context(
+        cursor=cursor, resources={"pmps": PmpsSettings(landing_dir=str(landing))})
+    result = landing_folder_sensor(context)
+    return result, context.cursor
+
+
+def test_sensor_requests_one_run_per_change(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    result, cursor = evaluate_sensor(landing)
+    assert isinstance(result, dg.SkipReason)
+
+    (landing / "patients_a_20261101.csv").write_text("mrn,date_of_birth\nA1,1970-01-01\n")
+    first, cursor = evaluate_sensor(landing)
+    assert isinstance(first, dg.RunRequest)
+
+    unchanged, cursor = evaluate_sensor(landing, cursor)
+    assert isinstance(unchanged, dg.SkipReason)
+
+    # the same bytes under another name: a re-delivery, not a change
+    shutil.copy(landing / "patients_a_20261101.csv", landing / "patients_a_20261102.csv")
+    redelivered, cursor = evaluate_sensor(landing, cursor)
+    assert isinstance(redelivered, dg.SkipReason)
+
+    (landing / "patients_a_20261103.csv").write_text("mrn,date_of_birth\nA1,1970-01-02\n")
+    changed, cursor = evaluate_sensor(landing, cursor)
+    assert isinstance(changed, dg.RunRequest)
+    assert changed.run_key != first.run_key
+    assert len(json.loads(cursor)) == 2  # both distinct contents are remembered
+
+
+def test_sensor_run_key_is_built_from_the_new_files_hashes(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "patients_a_20261101.csv").write_text("mrn,date_of_birth\n")
+    first, _ = evaluate_sensor(landing)
+    again, _ = evaluate_sensor(landing)  # a fresh cursor sees the same file as new
+    assert first.run_key == again.run_key
+
+
+def test_schedule_runs_at_two_every_night_in_the_chosen_time_zone():
+    schedule = nightly_schedule("Asia/Kolkata")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Kolkata"
+    assert schedule.job_name == "nightly_load"
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert landing_folder_sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+
+def test_a_failed_load_publishes_nothing_and_names_the_lock_holder(demo_load, tmp_path):
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(demo_load.warehouse, warehouse)
+    before = (warehouse / "analytics.duckdb").read_bytes()
+    csv_before = (warehouse / "published" / "group_summary.csv").read_bytes()
+    holder = duckdb.connect(str(warehouse / "warehouse.duckdb"))  # another writer
+    try:
+        result = run_pmps("load", "--landing", str(demo_load.landing), "--warehouse",
+                          str(warehouse), cwd=tmp_path, check=False,
+                          env={"PMPS_LOCK_RETRIES": "1", "PMPS_LOCK_RETRY_SECONDS": "0.2"})
+    finally:
+        holder.close()
+    assert result.returncode == 1
+    assert f"PID {os.getpid()}" in result.stderr
+    assert "nothing was published" in result.stderr
+    assert (warehouse / "analytics.duckdb").read_bytes() == before
+    assert (warehouse / "published" / "group_summary.csv").read_bytes() == csv_before
+    assert not [p.name for p in warehouse.rglob("*.tmp")]
+
+
+def test_a_reader_keeps_its_snapshot_during_a_load(demo_load, tmp_path):
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(demo_load.warehouse, warehouse)
+    reader = duckdb.connect(str(warehouse / "analytics.duckdb"), read_only=True)
+    try:
+        before = reader.execute("SELECT max(load_id) FROM load_audit").fetchone()[0]
+        run_pmps("load", "--landing", str(demo_load.landing), "--warehouse", str(warehouse),
+                 cwd=tmp_path)  # neither waits for the other
+        assert reader.execute("SELECT max(load_id) FROM load_audit").fetchone()[0] == before
+    finally:
+        reader.close()
+    after = read_table(warehouse / "analytics.duckdb", "SELECT max(load_id) AS id FROM load_audit")
+    assert after["id"].item() == before + 1
+
+
+def test_a_failing_blocking_check_stops_publishing(demo_load, tmp_path):
+    from pipelines.definitions import defs
+
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(demo_load.warehouse, warehouse)
+    before = (warehouse / "analytics.duckdb").read_bytes()
+
+    @dg.asset_check(asset=dg.AssetKey(["published", "study_tables"]), blocking=True)
+    def always_fails() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False)
+
+    assets = list(defs.assets)
+    resources = {**defs.resources, "pmps": PmpsSettings(landing_dir=str(demo_load.landing),
+                                                        warehouse_dir=str(warehouse))}
+    result = dg.materialize([*assets, always_fails], resources=resources,
+                            raise_on_error=False)
+    assert not result.success
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["published", "study_tables"]) in materialized
+    assert dg.AssetKey(["published", "analytics_database"]) not in materialized
+    assert (warehouse / "analytics.duckdb").read_bytes() == before
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_dagster_dev_serves_the_job_schedule_and_sensor(tmp_path):
+    dagster = PROJECT_ROOT / ".venv" / "bin" / "dagster"
+    if not dagster.exists():
+        pytest.skip("dagster is not installed in .venv")
+    port = _free_port()
+    # as in an activated virtual environment: `dagster dev` runs `dbt parse` from PATH
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PMPS_WAREHOUSE_DIR": str(tmp_path),
+           "PATH": f"{dagster.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    process = subprocess.Popen([str(dagster), "dev", "-p", str(port), "-h", "127.0.0.1"],
+                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    query = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+        jobs { name } schedules { name cronSchedule executionTimezone }
+        sensors { name } assetNodes { assetKey { path } } } } } }"""
+    try:
+        deadline, answer = time.monotonic() + 120, None
+        while time.monotonic() < deadline:
+            try:
+                answer = _graphql(port, query)
+                if answer.get("data", {}).get("repositoriesOrError", {}).get("nodes"):
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert answer is not None, "dagster dev did not answer"
+        repository = answer["data"]["repositoriesOrError"]["nodes"][0]
+        assert "nightly_load" in {job["name"] for job in repository["jobs"]}
+        assert repository["schedules"][0]["cronSchedule"] == "0 2 * * *"
+        assert {s["name"] for s in repository["sensors"]} == {"landing_folder_sensor"}
+        keys = {"/".join(node["assetKey"]["path"]) for node in repository["assetNodes"]}
+        assert {"ingest/patients", "outcomes", "published/analytics_database"} <= keys
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
