@@ -92,16 +92,11 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, ddl: str,
                   frame: pd.DataFrame) -> None:
     """Replace ``table`` by ``frame``, typed by ``ddl`` whatever pandas guessed."""
     con.execute(f"CREATE OR REPLACE TABLE {table} ({ddl})")
-    if len(frame):
-        con.register("incoming", frame)
-        try:
-            names = ", ".join(f'"{c}"' for c in frame.columns)
-            con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
-        finally:
-            con.unregister("incoming")
+    append_frame(con, table, frame)
 
 
 def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert ``frame``'s columns by name; the table's types win over pandas' guesses."""
     if not len(frame):
         return
     con.register("incoming", frame)
