@@ -57,15 +57,18 @@ final as (
     select
         *,
         group_code is not null as in_analysis,
-        least(
-            90,
-            year(index_date) - year(date_of_birth)
-            - case
-                when month(index_date) * 100 + day(index_date)
-                    < month(date_of_birth) * 100 + day(date_of_birth) then 1
-                else 0
-            end
-        )::integer as age_at_index,
+        -- completed years, birthday-aware, 90 for older (least() would turn a null into 90)
+        case
+            when index_date is not null then least(
+                90,
+                year(index_date) - year(date_of_birth)
+                - case
+                    when month(index_date) * 100 + day(index_date)
+                        < month(date_of_birth) * 100 + day(date_of_birth) then 1
+                    else 0
+                end
+            )
+        end::integer as age_at_index,
         floor(date_diff('day', mastectomy_date, index_date) / 30.4375)::integer
             as months_since_mastectomy
     from grouped
