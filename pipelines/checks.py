@@ -39,19 +39,15 @@ def published_structure(study_tables: publish.PublishedTables) -> dg.AssetCheckR
     return dg.AssetCheckResult(passed=not faults, metadata={"faults": faults[:10]})
 
 
-def _query(pmps: PmpsSettings, sql: str) -> pd.DataFrame:
+def _query(pmps: PmpsSettings, question) -> pd.DataFrame:
     with warehouse.connect(pmps.load().warehouse_dir, read_only=True) as con:
-        return con.execute(sql).df()
+        return question(con)
 
 
 @dg.asset_check(asset=OUTCOMES, description="Patients in the analysis with values but no "
                                             "baseline, per parameter.")
 def patients_without_baseline(pmps: PmpsSettings) -> dg.AssetCheckResult:
-    missing = _query(pmps, """
-        SELECT param_code, count(DISTINCT site || ':' || mrn) AS patients,
-               list(DISTINCT site || ':' || mrn)[1:5] AS sample
-        FROM main.outcomes WHERE in_analysis AND baseline_value IS NULL
-        GROUP BY param_code ORDER BY param_code""")
+    missing = _query(pmps, quality.patients_without_baseline)
     return dg.AssetCheckResult(
         passed=missing.empty, severity=dg.AssetCheckSeverity.WARN,
         metadata={row.param_code: dg.MetadataValue.json(
@@ -62,14 +58,7 @@ def patients_without_baseline(pmps: PmpsSettings) -> dg.AssetCheckResult:
 @dg.asset_check(asset=OUTCOMES, description="Assessments whose dates run against the visit "
                                             "order (a later visit dated earlier).")
 def visits_in_order(pmps: PmpsSettings) -> dg.AssetCheckResult:
-    out_of_order = _query(pmps, """
-        SELECT a.site, a.mrn, a.visit_code, a.assessment_date::varchar AS assessment_date,
-               b.visit_code AS later_visit, b.assessment_date::varchar AS later_date
-        FROM main.int_questionnaires_scored a
-        JOIN main.int_questionnaires_scored b
-          ON a.site = b.site AND a.mrn = b.mrn AND a.visit_order < b.visit_order
-         AND b.assessment_date < a.assessment_date
-        ORDER BY a.site, a.mrn""")
+    out_of_order = _query(pmps, quality.visits_out_of_order)
     return dg.AssetCheckResult(
         passed=out_of_order.empty, severity=dg.AssetCheckSeverity.WARN,
         metadata={"assessments": len(out_of_order),

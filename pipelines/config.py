@@ -123,7 +123,8 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
     if missing is None:
         missing_values = defaults.missing_values
     elif isinstance(missing, list):
-        missing_values = frozenset(normalise_label("" if v is None else v) for v in missing)
+        # a blank cell is missing whatever the site's tokens are (INSTRUMENTS.md)
+        missing_values = frozenset(normalise_label("" if v is None else v) for v in missing) | {""}
     else:
         raise ConfigError(f"{where}.missing_values must be a list")
     columns = _mapping(raw.get("columns"), f"{where}.columns")

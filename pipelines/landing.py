@@ -101,7 +101,14 @@ def scan_landing(landing_dir: Path) -> list[LandingFile]:
             continue
         if not path.is_file():
             continue
-        entry = LandingFile(path.name, path, sha256_of(path), export)
+        try:
+            digest = sha256_of(path)
+        except OSError as error:
+            files.append(LandingFile(path.name, path, None, export).rejected(
+                "bad_file_name" if export is None else "unreadable_file",
+                f"cannot read the file: {error.strerror}"))
+            continue
+        entry = LandingFile(path.name, path, digest, export)
         if export is None:
             entry = entry.rejected(
                 "bad_file_name", "file name does not match <source>_<site>_<YYYYMMDD>.<csv|xlsx>")

@@ -2,7 +2,7 @@
 
 plan_load        scan the landing folder, read every export, give each file its status
 ingest_source    check the current snapshots of one source and store the accepted rows
-record_load      append the load's files and issues to the warehouse's history
+close_ingest     store the load's ingest issues and its per-file accounting
 """
 
 from __future__ import annotations

@@ -22,10 +22,19 @@ def load_key(warehouse_dir: Path, environ: dict[str, str] | None = None) -> byte
     path = Path(warehouse_dir) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # written whole under another name first, so a crash never leaves an empty key
+        staged = path.with_name(f".{KEY_FILE}.{os.getpid()}.tmp")
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(secrets.token_hex(32) + "\n")
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staged, path)
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ValueError(f"{path} is empty: restore the key, or remove the file to start "
+                         "new pseudonyms")
+    return key.encode("utf-8")
 
 
 def patient_key(key: bytes, site: str, mrn: str) -> str:

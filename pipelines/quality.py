@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
 from pipelines.issues import REJECTED_FILE, REJECTED_ROW, Issue
@@ -55,3 +56,24 @@ def missing_columns(tables: dict[str, pd.DataFrame]) -> list[str]:
         faults += [f"{name}.{column} is missing" for column in wanted
                    if column not in frame.columns]
     return faults
+
+
+def patients_without_baseline(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per parameter: patients in the analysis with values but no baseline, and a sample."""
+    return con.execute("""
+        SELECT param_code, count(DISTINCT site || ':' || mrn) AS patients,
+               list(DISTINCT site || ':' || mrn ORDER BY site || ':' || mrn)[1:5] AS sample
+        FROM main.outcomes WHERE in_analysis AND baseline_value IS NULL
+        GROUP BY param_code ORDER BY param_code""").df()
+
+
+def visits_out_of_order(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Assessments dated after a later visit of the same patient, with both dates."""
+    return con.execute("""
+        SELECT a.site, a.mrn, a.visit_code, a.assessment_date::varchar AS assessment_date,
+               b.visit_code AS later_visit, b.assessment_date::varchar AS later_date
+        FROM main.int_questionnaires_scored a
+        JOIN main.int_questionnaires_scored b
+          ON a.site = b.site AND a.mrn = b.mrn AND a.visit_order < b.visit_order
+         AND b.assessment_date < a.assessment_date
+        ORDER BY a.site, a.mrn, a.visit_code""").df()

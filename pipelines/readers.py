@@ -129,6 +129,7 @@ def read_xlsx(path: Path, source: str, site: SiteConfig) -> ExportTable:
         raise UnreadableFile(f"not a readable XLSX: {type(error).__name__}") from error
     try:
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers record a wrong sheet size; read every row
         rows = [[cell_text(value, site.date_format) for value in row]
                 for row in sheet.iter_rows(values_only=True)]
     except Exception as error:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.config import Config, load_config
-from pipelines.project import dbt_project
+from pipelines.project import dbt_executable, dbt_project
 
 
 class PmpsSettings(dg.ConfigurableResource):
@@ -25,14 +21,6 @@ class PmpsSettings(dg.ConfigurableResource):
 
     def load(self) -> Config:
         return load_config(self.config_file, self.landing_dir, self.warehouse_dir)
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python, so the load works without an activated venv."""
-    for folder in (Path(sys.prefix) / "bin", Path(sys.executable).parent):
-        if (folder / "dbt").exists():
-            return str(folder / "dbt")
-    return shutil.which("dbt") or "dbt"
 
 
 def build_resources() -> dict[str, object]:

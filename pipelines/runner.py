@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 
 from pipelines.config import Config
 from pipelines.hooks import PROGRESS_LOGGER
@@ -41,12 +42,16 @@ def run_config_for(config: Config, environ: dict[str, str] | None = None) -> dic
     }
 
 
-def closing_summary(record: LoadRecord, config: Config) -> str:
-    """Files by status, rows loaded and rejected, the top rules, and where the outputs are."""
+def closing_summary(record: LoadRecord, data_quality: pd.DataFrame, config: Config) -> str:
+    """Files by status, rows loaded and rejected, the top rules, and where the outputs are.
+
+    ``data_quality`` counts every issue of the load, those dbt derives included.
+    """
     audit = record.load_audit
     statuses = Counter(audit["status"])
     loaded = audit[audit["status"] == "loaded"]
-    rules = Counter(issue.rule for issue in record.issues)
+    this_load = data_quality[data_quality["load_id"] == record.load_id]
+    rules = Counter(dict(this_load.groupby("rule")["n"].sum()))
     lines = [f"load {record.load_id}: " + ", ".join(
         f"{n} {status}" for status, n in sorted(statuses.items()))]
     for row in audit.itertuples(index=False):
@@ -112,6 +117,9 @@ def run_nightly_load(config: Config) -> int:
     """Run the job `nightly_load` in this process; 0 when it published, 1 when it failed."""
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from pipelines.project import ensure_manifest
+
+    ensure_manifest()
     from pipelines.definitions import defs
     from pipelines.jobs import NIGHTLY_LOAD
 
@@ -137,7 +145,9 @@ def run_nightly_load(config: Config) -> int:
         print(check_line, file=sys.stderr)
         print("load failed: nothing was published", file=sys.stderr)
         return 1
-    print(closing_summary(result.asset_value(["ingest", "load_issues"]), config))
+    print(closing_summary(result.asset_value(["ingest", "load_issues"]),
+                          result.asset_value(["published", "study_tables"])["data_quality"],
+                          config))
     print(check_line)
     print(f"report: {config.warehouse_dir / PUBLISHED_DIR / REPORT_HTML}")
     return 0

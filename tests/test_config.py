@@ -229,3 +229,10 @@ def test_config_keys_are_case_insensitive(tmp_path):
     config = load_config(path, environ={})
     assert config.landing_dir == Path("x")
     assert config.site("pune").encoding == "latin-1"
+
+
+def test_a_blank_cell_is_missing_whatever_the_site_tokens(tmp_path):
+    config = tmp_path / "pmps.yaml"
+    config.write_text("sites:\n  pune:\n    missing_values: ['-99']\n")
+    site = load_config(config, environ={}).site("pune")
+    assert site.missing_values == {"-99", ""}

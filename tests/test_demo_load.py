@@ -128,4 +128,4 @@ def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load):
          str(demo_load.root / "dbt_target")],
         cwd=PROJECT_ROOT / "dbt_project", capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=4 " in result.stdout
+    assert "PASS=5 " in result.stdout

@@ -357,3 +357,27 @@ def test_build_table_first_row_holding_every_required_column_wins():
     # the later header-like row is a record (and will fail its checks later)
     assert table.records[0] == (1, {"mrn": "mrn", "event": "event",
                                     "assessment_date": "assessment_date"})
+
+
+def test_xlsx_with_a_wrong_recorded_sheet_size_reads_every_row(tmp_path):
+    import re
+    import zipfile
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["mrn", "date_of_birth"])
+    sheet.append(["A1", "1970-01-01"])
+    sheet.append(["A2", "1971-01-01"])
+    good = tmp_path / "good.xlsx"
+    workbook.save(good)
+    # some writers record the sheet as one cell: <dimension ref="A1"/>
+    bad = tmp_path / "patients_a_20261101.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1"/>', data)
+                assert b'<dimension ref="A1"/>' in data
+            target.writestr(item, data)
+    table = read_export(bad, "patients", SiteConfig())
+    assert [record["mrn"] for _, record in table.records] == ["A1", "A2"]

@@ -35,7 +35,8 @@ total_mismatches as (
         'clinic total ' || clinic_total || ' differs from the computed score '
             || round(computed_score, 4) as message
     from totals
-    where abs(clinic_total - computed_score) > 0.05
+    -- rounded to 9 decimals so that a difference of exactly 0.05 is not one by float noise
+    where round(abs(clinic_total - computed_score), 9) > 0.05
 ),
 
 group_mismatches as (
