@@ -15,16 +15,11 @@ from pathlib import Path
 import openpyxl
 
 from pipelines.config import SiteConfig, normalise_label
+from schemas import REQUIRED_COLUMNS
 
 HEADER_SEARCH_ROWS = 10
 SNIFFED_DELIMITERS = (",", ";", "\t")
 
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "patients": ("mrn", "date_of_birth"),
-    "procedures": ("mrn", "procedure_date", "procedure"),
-    "questionnaires": ("mrn", "event", "assessment_date"),
-    "medications": ("mrn", "drug", "dose", "unit", "doses_per_day", "start_date"),
-}
 
 
 class UnreadableFile(Exception):

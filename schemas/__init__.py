@@ -2,6 +2,14 @@
 
 from schemas import medications, patients, procedures, questionnaires
 
+# source -> its required columns (a file without them is rejected: missing_columns)
+REQUIRED_COLUMNS = {
+    "patients": patients.REQUIRED,
+    "procedures": procedures.REQUIRED,
+    "questionnaires": questionnaires.REQUIRED,
+    "medications": medications.REQUIRED,
+}
+
 # source -> (its known columns, its schema factory)
 SCHEMAS = {
     "patients": (patients.COLUMNS, patients.schema),

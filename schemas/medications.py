@@ -16,7 +16,8 @@ from schemas.checks import (
     rule_check,
 )
 
-COLUMNS = ("mrn", "drug", "dose", "unit", "doses_per_day", "start_date", "end_date", "route")
+REQUIRED = ("mrn", "drug", "dose", "unit", "doses_per_day", "start_date")
+COLUMNS = (*REQUIRED, "end_date", "route")
 
 
 def to_drug(text: str, ctx: SchemaContext) -> str:

@@ -14,6 +14,7 @@ from schemas.checks import (
     rule_check,
 )
 
+REQUIRED = ("mrn", "date_of_birth")
 COLUMNS = ("mrn", "date_of_birth", "first_name", "last_name", "sex", "mastectomy_date",
            "mastectomy_side", "treatment_group")
 

@@ -8,7 +8,8 @@ from pipelines.reference import procedure_codes
 from schemas import fields
 from schemas.checks import SchemaContext, optional, required, required_date, rule_check
 
-COLUMNS = ("mrn", "procedure_date", "procedure", "notes")
+REQUIRED = ("mrn", "procedure_date", "procedure")
+COLUMNS = (*REQUIRED, "notes")
 
 
 def to_procedure_code(text: str, ctx: SchemaContext) -> str | None:

@@ -9,8 +9,8 @@ from pipelines.reference import CodebookItem, questionnaire_codebook, visit_orde
 from schemas import fields
 from schemas.checks import SchemaContext, optional, required, required_date, rule_check
 
-KEY_COLUMNS = ("mrn", "event", "assessment_date")
-COLUMNS = KEY_COLUMNS + tuple(item.item for item in questionnaire_codebook())
+REQUIRED = ("mrn", "event", "assessment_date")
+COLUMNS = REQUIRED + tuple(item.item for item in questionnaire_codebook())
 
 
 def to_visit_code(text: str, ctx: SchemaContext) -> str | None:

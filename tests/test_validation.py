@@ -381,3 +381,13 @@ def test_patients_export_is_checked_without_a_patient_list(source):
                                           ""]]}[source]
     assert found(check(source, rows, accepted_mrns={"A1"})) == set()
     assert found(check(source, rows, accepted_mrns={"A2"})) == {(1, "mrn", "unknown_patient")}
+
+
+@pytest.mark.parametrize("source", ["patients", "procedures", "questionnaires", "medications"])
+def test_required_columns_are_the_schema_columns_that_must_have_a_value(source):
+    from schemas import REQUIRED_COLUMNS, SCHEMAS
+
+    _, schema_for = SCHEMAS[source]
+    schema = schema_for(SchemaContext(SiteConfig(), dt.date(2026, 11, 20)))
+    must_have = {name for name, column in schema.columns.items() if not column.nullable}
+    assert must_have == set(REQUIRED_COLUMNS[source])
