@@ -20,4 +20,6 @@ defs = dg.Definitions(
     schedules=[nightly_schedule(os.environ.get("PMPS_SCHEDULE_TIMEZONE", "UTC"))],
     sensors=[landing_folder_sensor],
     resources=build_resources(),
+    # DuckDB takes one writer process: assets materialized from the UI run in one process too
+    executor=dg.in_process_executor,
 )
