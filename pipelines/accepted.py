@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.config import normalise_label
 from pipelines.reference import questionnaire_codebook
 from schemas import fields
 from schemas.checks import SchemaContext
@@ -79,7 +80,7 @@ def typed_questionnaires(rows: pd.DataFrame, ctx: SchemaContext, site: str,
 def typed_medications(rows: pd.DataFrame, ctx: SchemaContext, site: str, file_name: str,
                       convertible: bool = True) -> pd.DataFrame:
     drugs = _map(rows["drug"], lambda t: to_drug(t, ctx))
-    routes = [fields.normalise_label(route) if route is not None and not pd.isna(route)
+    routes = [normalise_label(route) if route is not None and not pd.isna(route)
               else default_route(drug) for route, drug in zip(_column(rows, "route"), drugs,
                                                               strict=True)]
     date = lambda text: fields.parse_date(text, ctx.site.date_format)  # noqa: E731
@@ -87,7 +88,7 @@ def typed_medications(rows: pd.DataFrame, ctx: SchemaContext, site: str, file_na
         **_lineage(rows, site, file_name),
         "drug": drugs,
         "dose": pd.array(_map(rows["dose"], fields.parse_number), dtype="Float64"),
-        "unit": _map(rows["unit"], fields.normalise_label),
+        "unit": _map(rows["unit"], normalise_label),
         "doses_per_day": pd.array(_map(rows["doses_per_day"], fields.parse_number),
                                   dtype="Float64"),
         "start_date": _map(rows["start_date"], date),

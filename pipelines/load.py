@@ -165,13 +165,6 @@ def load_audit_frame(plan: LoadPlan, results: list[SourceResult]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def load_issues(plan: LoadPlan, results: list[SourceResult]) -> list[Issue]:
-    issues = list(plan.issues)
-    for result in results:
-        issues += result.issues
-    return issues
-
-
 @dataclass
 class LoadRecord:
     """What the ingest step hands to publishing: the accounting and the issues it found."""
@@ -183,7 +176,7 @@ class LoadRecord:
 
 def close_ingest(config: Config, plan: LoadPlan, results: list[SourceResult]) -> LoadRecord:
     """Store the load's ingest issues (dbt adds those only scores reveal) and its accounting."""
-    issues = load_issues(plan, results)
+    issues = plan.issues + [issue for result in results for issue in result.issues]
     with warehouse.connect(config.warehouse_dir) as con:
         warehouse.replace_table(con, "ingest.load_issues", warehouse.ISSUE_DDL,
                                 warehouse.issues_frame(issues, plan.load_id))

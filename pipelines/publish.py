@@ -154,7 +154,7 @@ def stage_release(warehouse_dir: Path, tables: PublishedTables) -> Release:
             tables[name].to_csv(release.staged[final], index=False)
         final = folder / REPORT_HTML
         release.staged[final] = _staging_name(final)
-        report.write_report(release.staged[final], tables.tables)
+        release.staged[final].write_text(report.render_report(tables.tables), encoding="utf-8")
     except BaseException:
         release.discard()
         raise

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
-from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
@@ -534,29 +531,3 @@ def render_report(tables: Mapping[str, pd.DataFrame],
         + "\n".join(sections)
         + "\n</main>\n</body>\n</html>\n"
     )
-
-
-def write_report(path: Path, tables: Mapping[str, pd.DataFrame],
-                 generated_at: datetime | None = None) -> Path:
-    """Write the report to ``path`` atomically (a temporary file beside it, then a rename).
-
-    A reader sees the old page or the new one, never half of one; the parent folder is
-    created when missing.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page = render_report(tables, generated_at)
-    descriptor, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                           suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(page)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); the report is for anyone to read.
-        os.chmod(staging, 0o644)
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
-    return path

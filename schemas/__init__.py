@@ -2,18 +2,11 @@
 
 from schemas import medications, patients, procedures, questionnaires
 
+_MODULES = {"patients": patients, "procedures": procedures, "questionnaires": questionnaires,
+            "medications": medications}
+
 # source -> its required columns (a file without them is rejected: missing_columns)
-REQUIRED_COLUMNS = {
-    "patients": patients.REQUIRED,
-    "procedures": procedures.REQUIRED,
-    "questionnaires": questionnaires.REQUIRED,
-    "medications": medications.REQUIRED,
-}
+REQUIRED_COLUMNS = {source: module.REQUIRED for source, module in _MODULES.items()}
 
 # source -> (its known columns, its schema factory)
-SCHEMAS = {
-    "patients": (patients.COLUMNS, patients.schema),
-    "procedures": (procedures.COLUMNS, procedures.schema),
-    "questionnaires": (questionnaires.COLUMNS, questionnaires.schema),
-    "medications": (medications.COLUMNS, medications.schema),
-}
+SCHEMAS = {source: (module.COLUMNS, module.schema) for source, module in _MODULES.items()}

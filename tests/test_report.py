@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import report
+from pipelines import publish, report
 
 GENERATED_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -372,29 +372,42 @@ def test_generated_time_defaults_to_now() -> None:
 # ---- writing the page --------------------------------------------------------------------
 
 
-def test_write_report_writes_the_page_atomically(tmp_path: Path) -> None:
+def publish_tables() -> publish.PublishedTables:
+    items = pd.DataFrame(columns=["patient_key", "site", "visit_code", "param_code", "item",
+                                  "response"])
+    return publish.PublishedTables({**study_tables(), "questionnaire_items": items})
+
+
+def test_a_release_renames_the_rendered_page_into_place(tmp_path: Path) -> None:
     target = tmp_path / "published" / "report.html"
-    written = report.write_report(target, study_tables(), GENERATED_AT)
-    assert written == target
-    assert target.read_text(encoding="utf-8") == report.render_report(study_tables(),
-                                                                      GENERATED_AT)
-    assert os.listdir(target.parent) == ["report.html"]
-    assert target.stat().st_mode & 0o777 == 0o644
+    release = publish.stage_release(tmp_path, publish_tables())
+    assert not target.exists()  # staged beside its final name until the load is recorded
+    release.commit()
+    assert target.read_text(encoding="utf-8") == report.render_report(publish_tables().tables)
+    assert sorted(os.listdir(target.parent)) == [
+        "change_summary.csv", "group_summary.csv", "report.html", "responder_summary.csv"]
 
 
-def test_write_report_keeps_the_old_page_when_the_rename_fails(tmp_path: Path,
-                                                               monkeypatch) -> None:
-    target = tmp_path / "report.html"
+def test_a_failed_rename_keeps_the_old_page_and_leaves_no_staged_file(tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    target = tmp_path / "published" / "report.html"
+    target.parent.mkdir()
     target.write_text("old page", encoding="utf-8")
 
     def failing_replace(source, destination):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", failing_replace)
+    monkeypatch.setattr(publish.os, "replace", failing_replace)
+    release = publish.stage_release(tmp_path, publish_tables())
     with pytest.raises(OSError, match="disk full"):
-        report.write_report(target, study_tables(), GENERATED_AT)
+        try:
+            release.commit()
+        finally:
+            release.discard()
     assert target.read_text(encoding="utf-8") == "old page"
-    assert os.listdir(tmp_path) == ["report.html"]
+    assert os.listdir(target.parent) == ["report.html"]
+    assert not (tmp_path / "analytics.duckdb").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 # ---- in a real browser -------------------------------------------------------------------
@@ -431,7 +444,8 @@ def test_page_renders_in_headless_chromium_at_desktop_and_phone_width(tmp_path: 
     chromium = chromium_path()
     if chromium is None:
         pytest.skip("chromium not installed: apt-get install chromium (done by .ci/run)")
-    page = report.write_report(tmp_path / "report.html", study_tables(), GENERATED_AT)
+    page = tmp_path / "report.html"
+    page.write_text(report.render_report(study_tables(), GENERATED_AT), encoding="utf-8")
     measured = tmp_path / "measured.html"
     measured.write_text(measuring_copy(page.read_text(encoding="utf-8"), PHONE[0]),
                         encoding="utf-8")
