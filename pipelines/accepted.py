@@ -1,104 +1,91 @@
 """Typing the accepted rows of each export for the warehouse's ``ingest`` schema.
 
 The rows have passed the checks, so every parser here succeeds on a present value; the same
-parsers (schemas.fields) decided validity, so typing and checking cannot disagree.
+expressions (schemas.fields and the schema modules) decided validity, so typing and checking
+cannot disagree.
 """
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Callable
 
-from pipelines.config import normalise_label
+import polars as pl
+
+from pipelines.readers import ROW_NUMBER
 from pipelines.reference import questionnaire_codebook
 from schemas import fields
 from schemas.checks import SchemaContext
-from schemas.medications import default_route, to_drug
-from schemas.procedures import to_procedure_code
-from schemas.questionnaires import parse_item, to_visit_code
+from schemas.medications import drug_name, route
+from schemas.procedures import procedure_code
+from schemas.questionnaires import item_value, visit_code
 
 
-def _map(series: pd.Series, parse) -> list:
-    return [None if text is None or pd.isna(text) else parse(text) for text in series]
+def _lineage(site: str, file_name: str) -> list[pl.Expr]:
+    return [pl.lit(site).alias("site"), pl.lit(file_name).alias("file_name"),
+            pl.col(ROW_NUMBER), pl.col("mrn")]
 
 
-def _column(rows: pd.DataFrame, name: str) -> pd.Series:
-    return rows[name] if name in rows else pd.Series([None] * len(rows), index=rows.index,
-                                                     dtype=object)
+def typed_patients(rows: pl.DataFrame, ctx: SchemaContext, site: str,
+                   file_name: str) -> pl.DataFrame:
+    date_format = ctx.site.date_format
+    return rows.select(
+        *_lineage(site, file_name), "first_name", "last_name",
+        fields.date(pl.col("date_of_birth"), date_format).alias("date_of_birth"),
+        fields.sex(pl.col("sex")).alias("sex"),
+        fields.date(pl.col("mastectomy_date"), date_format).alias("mastectomy_date"),
+        fields.mastectomy_side(pl.col("mastectomy_side")).alias("mastectomy_side"),
+        fields.treatment_group(pl.col("treatment_group")).alias("treatment_group"),
+    )
 
 
-def _lineage(rows: pd.DataFrame, site: str, file_name: str) -> dict:
-    return {"site": site, "file_name": file_name, "row_number": list(rows.index),
-            "mrn": list(rows["mrn"])}
+def typed_procedures(rows: pl.DataFrame, ctx: SchemaContext, site: str,
+                     file_name: str) -> pl.DataFrame:
+    return rows.select(
+        *_lineage(site, file_name),
+        fields.date(pl.col("procedure_date"), ctx.site.date_format).alias("procedure_date"),
+        procedure_code(pl.col("procedure"), ctx).alias("procedure_code"),
+        "notes",
+    )
 
 
-def typed_patients(rows: pd.DataFrame, ctx: SchemaContext, site: str,
-                   file_name: str) -> pd.DataFrame:
-    date = lambda text: fields.parse_date(text, ctx.site.date_format)  # noqa: E731
-    return pd.DataFrame({
-        **_lineage(rows, site, file_name),
-        "first_name": _column(rows, "first_name").tolist(),
-        "last_name": _column(rows, "last_name").tolist(),
-        "date_of_birth": _map(rows["date_of_birth"], date),
-        "sex": _map(_column(rows, "sex"), fields.parse_sex),
-        "mastectomy_date": _map(_column(rows, "mastectomy_date"), date),
-        "mastectomy_side": _map(_column(rows, "mastectomy_side"), fields.parse_mastectomy_side),
-        "treatment_group": pd.array(_map(_column(rows, "treatment_group"),
-                                         fields.parse_treatment_group), dtype="Int64"),
-    })
-
-
-def typed_procedures(rows: pd.DataFrame, ctx: SchemaContext, site: str,
-                     file_name: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        **_lineage(rows, site, file_name),
-        "procedure_date": _map(rows["procedure_date"],
-                               lambda t: fields.parse_date(t, ctx.site.date_format)),
-        "procedure_code": _map(rows["procedure"], lambda t: to_procedure_code(t, ctx)),
-        "notes": _column(rows, "notes").tolist(),
-    })
-
-
-def typed_questionnaires(rows: pd.DataFrame, ctx: SchemaContext, site: str,
-                         file_name: str) -> pd.DataFrame:
-    frame = {
-        **_lineage(rows, site, file_name),
-        "visit_code": _map(rows["event"], lambda t: to_visit_code(t, ctx)),
-        "assessment_date": _map(rows["assessment_date"],
-                                lambda t: fields.parse_date(t, ctx.site.date_format)),
-    }
+def typed_questionnaires(rows: pl.DataFrame, ctx: SchemaContext, site: str,
+                         file_name: str) -> pl.DataFrame:
+    items = []
     for item in questionnaire_codebook():
-        values = _map(_column(rows, item.item), lambda t, item=item: parse_item(t, item))
-        frame[item.item] = pd.array(values, dtype="Int64" if item.whole_numbers_only
-                                    else "Float64")
-        if not item.whole_numbers_only:
+        value = item_value(pl.col(item.item), item)
+        if item.whole_numbers_only:
+            items.append(value.cast(pl.Int32).alias(item.item))
+        else:
+            items.append(value.alias(item.item))
             # the clinic's total as written, for a total_mismatch issue's raw value
-            frame[f"{item.item}_text"] = [None if v is None else t for v, t in zip(
-                values, _column(rows, item.item), strict=True)]
-    return pd.DataFrame(frame)
+            items.append(pl.when(value.is_not_null()).then(pl.col(item.item))
+                         .alias(f"{item.item}_text"))
+    return rows.select(
+        *_lineage(site, file_name),
+        visit_code(pl.col("event"), ctx).alias("visit_code"),
+        fields.date(pl.col("assessment_date"), ctx.site.date_format).alias("assessment_date"),
+        *items,
+    )
 
 
-def typed_medications(rows: pd.DataFrame, ctx: SchemaContext, site: str, file_name: str,
-                      convertible: bool = True) -> pd.DataFrame:
-    drugs = _map(rows["drug"], lambda t: to_drug(t, ctx))
-    routes = [normalise_label(route) if route is not None and not pd.isna(route)
-              else default_route(drug) for route, drug in zip(_column(rows, "route"), drugs,
-                                                              strict=True)]
-    date = lambda text: fields.parse_date(text, ctx.site.date_format)  # noqa: E731
-    return pd.DataFrame({
-        **_lineage(rows, site, file_name),
-        "drug": drugs,
-        "dose": pd.array(_map(rows["dose"], fields.parse_number), dtype="Float64"),
-        "unit": _map(rows["unit"], normalise_label),
-        "doses_per_day": pd.array(_map(rows["doses_per_day"], fields.parse_number),
-                                  dtype="Float64"),
-        "start_date": _map(rows["start_date"], date),
-        "end_date": _map(_column(rows, "end_date"), date),
-        "route": routes,
-        "is_convertible": [convertible] * len(rows),
-    })
+def typed_medications(rows: pl.DataFrame, ctx: SchemaContext, site: str, file_name: str,
+                      convertible: bool = True) -> pl.DataFrame:
+    date_format = ctx.site.date_format
+    drug = drug_name(pl.col("drug"), ctx)
+    return rows.select(
+        *_lineage(site, file_name),
+        drug.alias("drug"),
+        fields.number(pl.col("dose")).alias("dose"),
+        fields.label(pl.col("unit")).alias("unit"),
+        fields.number(pl.col("doses_per_day")).alias("doses_per_day"),
+        fields.date(pl.col("start_date"), date_format).alias("start_date"),
+        fields.date(pl.col("end_date"), date_format).alias("end_date"),
+        route(pl.col("route"), drug).alias("route"),
+        pl.lit(convertible).alias("is_convertible"),
+    )
 
 
-TYPERS = {
+TYPERS: dict[str, Callable[..., pl.DataFrame]] = {
     "patients": typed_patients,
     "procedures": typed_procedures,
     "questionnaires": typed_questionnaires,

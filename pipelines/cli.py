@@ -23,6 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     demo = commands.add_parser("demo", help="write the demo cohort's exports")
     demo.add_argument("--landing", help="landing folder (default: the configured one)")
+    demo.add_argument("--patients", type=int, help="write a synthetic registry of this many "
+                      "patients instead of the study's 20")
+    demo.add_argument("--sites", type=int, default=4, help="sites of the registry (default 4)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed of the registry")
+    demo.add_argument("--faults", action="store_true",
+                      help="plant a few problems of every data-issue rule in the registry")
     load = commands.add_parser("load", help="run one load of the landing folder")
     load.add_argument("--config", help="configuration file")
     load.add_argument("--landing", help="landing folder")
@@ -33,9 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    landing = Path(args.landing) if args.landing else load_config().landing_dir
+    if args.patients is not None:
+        from pipelines.registry_cohort import write_registry_exports
+
+        if args.patients < 1 or args.sites < 1:
+            print("pmps: --patients and --sites must be at least 1", file=sys.stderr)
+            return EXIT_USAGE
+        written = write_registry_exports(landing, args.patients, args.sites, args.seed,
+                                         args.faults)
+        print(f"wrote {len(written)} files for {args.patients} patients at {args.sites} "
+              f"sites into {landing}")
+        return EXIT_PUBLISHED
     from pipelines.demo import write_demo_exports
 
-    landing = Path(args.landing) if args.landing else load_config().landing_dir
     for path in write_demo_exports(landing):
         print(f"wrote {path}")
     return EXIT_PUBLISHED

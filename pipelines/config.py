@@ -31,8 +31,9 @@ class ConfigError(ValueError):
 
 
 def normalise_label(text: str) -> str:
-    """Labels, codes and column names match trimmed and case-insensitively."""
-    return str(text).strip().casefold()
+    """Labels, codes and column names match trimmed and case-insensitively (lower-cased,
+    as the vectorised checks in schemas/fields.py lower-case the exports' text)."""
+    return str(text).strip().lower()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import astuple, dataclass
+
+import polars as pl
 
 REJECTED_FILE, REJECTED_ROW, REJECTED_VALUE, WARNING = (
     "rejected_file", "rejected_row", "rejected_value", "warning")
@@ -34,6 +36,11 @@ RULE_SEVERITY: dict[str, str] = {
 ISSUE_COLUMNS = ("load_id", "file_name", "source", "site", "row_number", "column", "value",
                  "rule", "severity", "message")
 
+# One data issue as the checks produce it (the load adds load_id, the rule gives severity).
+ISSUE_SCHEMA = {"file_name": pl.String, "source": pl.String, "site": pl.String,
+                "row_number": pl.Int32, "column": pl.String, "value": pl.String,
+                "rule": pl.String, "message": pl.String}
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -52,5 +59,13 @@ class Issue:
     def severity(self) -> str:
         return RULE_SEVERITY[self.rule]
 
-    def as_record(self, load_id: int) -> dict:
-        return {"load_id": load_id, **asdict(self), "severity": self.severity}
+
+def issues_frame(issues: list[Issue]) -> pl.DataFrame:
+    """File-level issues (a handful per load) as a frame of ISSUE_SCHEMA."""
+    return pl.DataFrame([astuple(issue) for issue in issues], schema=ISSUE_SCHEMA, orient="row")
+
+
+def with_severity(issues: pl.DataFrame) -> pl.DataFrame:
+    """Issues with the severity their rule has."""
+    return issues.with_columns(
+        pl.col("rule").replace_strict(RULE_SEVERITY, return_dtype=pl.String).alias("severity"))

@@ -1,57 +1,47 @@
 """The steps of one load, as plain functions; the Dagster assets only call them.
 
-plan_load        scan the landing folder, read every export, give each file its status
+Rows stay in ``warehouse.duckdb`` between the steps (staged text, then typed accepted rows and
+issue tables); each step returns a small summary of counts.
+
+plan_load        scan the landing folder, read every export, give each file its status, stage
+                 the current files' rows and keep the raw history
 ingest_source    check the current snapshots of one source and store the accepted rows
-close_ingest     store the load's ingest issues and its per-file accounting
+close_ingest     gather the load's data issues and its per-file accounting
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+import shutil
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
 
-import pandas as pd
+import duckdb
+import polars as pl
 
 from pipelines import warehouse
-from pipelines.accepted import TYPERS, typed_medications
+from pipelines.accepted import TYPERS
 from pipelines.config import Config
-from pipelines.issues import Issue
+from pipelines.issues import Issue, issues_frame, with_severity
 from pipelines.landing import (
     LOADED,
     REJECTED,
     SUPERSEDED,
+    ExportName,
     LandingFile,
     assign_statuses,
     scan_landing,
 )
-from pipelines.readers import ExportTable, MissingColumns, UnreadableFile, read_export
+from pipelines.pseudonym import load_key, patient_key
+from pipelines.readers import ROW_NUMBER, ExportTable, MissingColumns, UnreadableFile, read_export
+from pipelines.reference import SOURCES
 from pipelines.validation import check_export
 from schemas import SCHEMAS
 from schemas.checks import SchemaContext
 
-
-@dataclass
-class LoadPlan:
-    """What one load found in the landing folder."""
-
-    load_id: int
-    started_at: dt.datetime
-    files: list[LandingFile]
-    tables: dict[str, ExportTable] = field(default_factory=dict)  # current files' records
-    issues: list[Issue] = field(default_factory=list)  # file-level issues
-
-    def current(self, source: str) -> list[LandingFile]:
-        return [f for f in self.files if f.status == LOADED and f.source == source]
-
-
-@dataclass
-class SourceResult:
-    """The outcome of ingesting one source: issues and each current file's accounting."""
-
-    source: str
-    issues: list[Issue]
-    counts: dict[str, tuple[int, int, int]]  # file name -> (rows read, loaded, rejected)
-    accepted_mrns: dict[str, set[str]]  # site -> mrns with an accepted row
+ISSUE_COLUMNS_DDL = """file_name VARCHAR, source VARCHAR, site VARCHAR, row_number INTEGER,
+    "column" VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, severity VARCHAR"""
 
 
 def read_landing_file(entry: LandingFile, config: Config) -> tuple[LandingFile, ExportTable | None]:
@@ -74,110 +64,175 @@ def file_issue(entry: LandingFile) -> Issue:
                  entry.message)
 
 
-def unknown_column_issues(entry: LandingFile, table: ExportTable) -> list[Issue]:
+def unknown_column_issues(entry: LandingFile, header: list[str]) -> list[Issue]:
     columns, _ = SCHEMAS["questionnaires"]
     return [Issue(entry.file_name, entry.source, entry.site, None, name, None, "unknown_column",
                   f"column {name!r} is not a questionnaire column; kept in raw only")
-            for name in table.columns if name and name not in columns]
+            for name in header if name and name not in columns]
 
 
-def plan_load(config: Config, now: dt.datetime | None = None) -> LoadPlan:
-    """Scan and read the landing folder, decide each file's status, keep the raw history."""
+def staged_frame(source: str, table: ExportTable) -> pl.DataFrame:
+    """One readable file's text rows: the known columns, other columns as one JSON object."""
+    columns, _ = SCHEMAS[source]
+    other = [name for name in table.names if name not in columns]
+    return table.rows.select(
+        ROW_NUMBER, *[c for c in table.names if c in columns],
+        (pl.struct(other).struct.json_encode() if other else pl.lit(None, pl.String))
+        .alias("other_columns"))
+
+
+def stage_rows(folder: Path, position: int, frame: pl.DataFrame) -> str:
+    """Write staged rows to ``folder`` (Arrow IPC, readable by the owner only)."""
+    name = f"{position}.arrow"
+    frame.write_ipc(folder / name)
+    (folder / name).chmod(0o600)
+    return name
+
+
+def landing_files_frame(load_id: int, started_at: dt.datetime, files: list[LandingFile],
+                        staged: dict[str, str]) -> pl.DataFrame:
+    """One row per file seen; rows of loaded files are counted by their source's step."""
+    return pl.DataFrame([{
+        "load_id": load_id, "file_name": f.file_name, "source": f.source, "site": f.site,
+        "export_date": f.export_date, "sha256": f.sha256, "status": f.status, "rule": f.rule,
+        "message": f.message or None,
+        "rows_read": f.rows_read if f.status == REJECTED else 0,
+        "rows_loaded": 0, "rows_rejected": f.rows_read if f.status == REJECTED else 0,
+        "loaded_at": started_at, "staged_as": staged.get(f.file_name)} for f in files],
+        schema={"load_id": pl.Int32, "file_name": pl.String, "source": pl.String,
+                "site": pl.String, "export_date": pl.Date, "sha256": pl.String,
+                "status": pl.String, "rule": pl.String, "message": pl.String,
+                "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_rejected": pl.Int32,
+                "loaded_at": pl.Datetime("us"), "staged_as": pl.String})
+
+
+def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
+    """Scan and read the landing folder, decide each file's status, stage the current files'
+    rows and keep the raw history. Returns the load id and the files per status."""
+    started_at = now or dt.datetime.now()
+    folder = warehouse.fresh_work_dir(config.warehouse_dir)
+    read, headers, staged = [], {}, {}
+    for position, entry in enumerate(scan_landing(config.landing_dir)):
+        entry, table = read_landing_file(entry, config)
+        if table is not None:
+            staged[entry.file_name] = stage_rows(folder, position,
+                                                 staged_frame(entry.source, table))
+            headers[entry.file_name] = table.columns
+        read.append(entry)
     with warehouse.connect(config.warehouse_dir) as con:
         load_id = warehouse.next_load_id(con)
-        used_before = warehouse.files_used_before(con)
+        files = assign_statuses(read, warehouse.files_used_before(con))
+        issues: list[Issue] = []
+        for entry in files:
+            if entry.status == REJECTED:
+                issues.append(file_issue(entry))
+            elif entry.status == LOADED and entry.source == "questionnaires":
+                issues += unknown_column_issues(entry, headers[entry.file_name])
         stored = warehouse.stored_hashes(con)
-    read = [read_landing_file(entry, config) for entry in scan_landing(config.landing_dir)]
-    tables = {entry.file_name: table for entry, table in read if table is not None}
-    files = assign_statuses([entry for entry, _ in read], used_before)
-    plan = LoadPlan(load_id, now or dt.datetime.now(), files)
-    for entry in files:
-        if entry.status == REJECTED:
-            plan.issues.append(file_issue(entry))
-        elif entry.status == LOADED:
-            plan.tables[entry.file_name] = tables[entry.file_name]
-            if entry.source == "questionnaires":
-                plan.issues += unknown_column_issues(entry, tables[entry.file_name])
-    history = [warehouse.raw_rows_frame(load_id, entry, tables[entry.file_name])
-               for entry in files
-               if entry.status in (LOADED, SUPERSEDED) and entry.sha256 not in stored]
-    current = pd.DataFrame(
-        [(load_id, f.source, f.site, f.file_name, f.export_date, f.sha256) for f in files
-         if f.status == LOADED],
-        columns=["load_id", "source", "site", "file_name", "export_date", "sha256"])
+        for source in SOURCES:  # one insert per source: DuckDB appends large batches fastest
+            new = []
+            for entry in files:
+                if (entry.source == source and entry.status in (LOADED, SUPERSEDED)
+                        and entry.sha256 not in stored):
+                    stored.add(entry.sha256)
+                    new.append(pl.read_ipc(folder / staged[entry.file_name]).with_columns(
+                        load_id=pl.lit(load_id), file_name=pl.lit(entry.file_name),
+                        sha256=pl.lit(entry.sha256), site=pl.lit(entry.site),
+                        export_date=pl.lit(entry.export_date)))
+            if new:
+                warehouse.append_frame(con, warehouse.raw_rows_table(source),
+                                       pl.concat(new, how="diagonal_relaxed"))
+        warehouse.replace_table(con, "ingest.landing_files", warehouse.LANDING_FILES_DDL,
+                                landing_files_frame(load_id, started_at, files, staged))
+        con.execute("""CREATE OR REPLACE TABLE ingest.current_files AS
+            SELECT load_id, source, site, file_name, export_date, sha256
+            FROM ingest.landing_files WHERE status = 'loaded'""")
+        warehouse.replace_table(con, "ingest.issues_landing", ISSUE_COLUMNS_DDL,
+                                with_severity(issues_frame(issues)))
+    statuses = Counter(f.status for f in files)
+    return {"load_id": load_id, **statuses}
+
+
+def current_files(con: duckdb.DuckDBPyConnection, source: str,
+                  config: Config) -> list[tuple[LandingFile, str]]:
+    """The loaded (current) files of ``source`` in this load, with their staged rows."""
+    rows = con.execute(
+        """SELECT file_name, site, export_date, sha256, staged_as FROM ingest.landing_files
+           WHERE status = 'loaded' AND source = ? ORDER BY file_name""", [source]).fetchall()
+    return [(LandingFile(name, config.landing_dir / name, sha256,
+                         ExportName(source, site, export), status=LOADED), staged_as)
+            for name, site, export, sha256, staged_as in rows]
+
+
+def accepted_mrns(con: duckdb.DuckDBPyConnection, site: str) -> pl.Series:
+    """The mrns with an accepted row in the site's current patients snapshot."""
+    return con.sql("SELECT DISTINCT mrn FROM ingest.patients WHERE site = ?",
+                   params=[site]).pl()["mrn"]
+
+
+def ingest_source(source: str, config: Config) -> dict[str, int]:
+    """Check every current snapshot of ``source`` and store its accepted rows, typed, with
+    the issues found and each file's accounting. Returns rows read, loaded and rejected."""
+    columns, _ = SCHEMAS[source]
+    typed, issues = [], []
+    totals = Counter()
     with warehouse.connect(config.warehouse_dir) as con:
-        for frame in history:
-            warehouse.append_frame(con, "raw.export_rows", frame)
-        warehouse.replace_table(
-            con, "ingest.current_files",
-            "load_id INTEGER, source VARCHAR, site VARCHAR, file_name VARCHAR, export_date DATE,"
-            " sha256 VARCHAR",
-            current)
-    return plan
-
-
-def ingest_source(source: str, plan: LoadPlan, config: Config,
-                  accepted_mrns: dict[str, set[str]] | None = None) -> SourceResult:
-    """Check every current snapshot of ``source`` and store its accepted rows, typed."""
-    issues: list[Issue] = []
-    counts: dict[str, tuple[int, int, int]] = {}
-    frames: list[pd.DataFrame] = []
-    mrns: dict[str, set[str]] = {}
-    for entry in plan.current(source):
-        ctx = SchemaContext(config.site(entry.site), entry.export_date)
-        known = None if accepted_mrns is None else accepted_mrns.get(entry.site, set())
-        checked = check_export(source, plan.tables[entry.file_name], entry, ctx, known)
-        issues += checked.issues
-        counts[entry.file_name] = (checked.rows_read, checked.rows_loaded, checked.rows_rejected)
-        frames.append(TYPERS[source](checked.rows, ctx, entry.site, entry.file_name))
-        if checked.unconvertible is not None and len(checked.unconvertible):
-            frames.append(typed_medications(checked.unconvertible, ctx, entry.site,
+        files = current_files(con, source, config)
+        folder = warehouse.work_dir(config.warehouse_dir)
+        for entry, staged_as in files:
+            ctx = SchemaContext(config.site(entry.site), entry.export_date)
+            rows = pl.read_ipc(folder / staged_as).drop("other_columns")
+            known = None if source == "patients" else accepted_mrns(con, entry.site)
+            checked = check_export(source, ExportTable(0, list(columns), rows), entry, ctx,
+                                   known)
+            issues.append(checked.issues)
+            typed.append(TYPERS[source](checked.rows, ctx, entry.site, entry.file_name))
+            if checked.unconvertible is not None and checked.unconvertible.height:
+                typed.append(TYPERS[source](checked.unconvertible, ctx, entry.site,
                                             entry.file_name, convertible=False))
-        mrns[entry.site] = set(checked.rows["mrn"])
-    frames = [f for f in frames if len(f)]
-    accepted = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    with warehouse.connect(config.warehouse_dir) as con:
+            con.execute(
+                """UPDATE ingest.landing_files SET rows_read = ?, rows_loaded = ?,
+                   rows_rejected = ? WHERE file_name = ?""",
+                [checked.rows_read, checked.rows_loaded, checked.rows_rejected,
+                 entry.file_name])
+            totals.update(rows_read=checked.rows_read, rows_loaded=checked.rows_loaded,
+                          rows_rejected=checked.rows_rejected, issues=checked.issues.height)
         warehouse.replace_table(con, f"ingest.{source}", warehouse.INGEST_TABLES[source],
-                                accepted)
-    return SourceResult(source, issues, counts, mrns)
+                                pl.concat(typed, how="vertical_relaxed") if typed else None)
+        warehouse.replace_table(con, f"ingest.issues_{source}", ISSUE_COLUMNS_DDL,
+                                pl.concat(issues) if issues else None)
+    return {"files": len(files), **totals}
 
 
-def load_audit_frame(plan: LoadPlan, results: list[SourceResult]) -> pd.DataFrame:
-    """One row per file seen, with the accounting of CONTRACT.md section 3."""
-    counts: dict[str, tuple[int, int, int]] = {}
-    for result in results:
-        counts.update(result.counts)
-    rows = []
-    for entry in plan.files:
-        if entry.status == LOADED:
-            read, loaded, rejected = counts[entry.file_name]
-        elif entry.status == REJECTED:
-            read, loaded, rejected = entry.rows_read, 0, entry.rows_read
-        else:
-            read = loaded = rejected = 0
-        rows.append({
-            "load_id": plan.load_id, "file_name": entry.file_name, "source": entry.source,
-            "site": entry.site, "export_date": entry.export_date, "sha256": entry.sha256,
-            "status": entry.status, "rows_read": read, "rows_loaded": loaded,
-            "rows_rejected": rejected, "message": entry.message or None,
-            "loaded_at": plan.started_at,
-        })
-    return pd.DataFrame(rows)
-
-
-@dataclass
-class LoadRecord:
-    """What the ingest step hands to publishing: the accounting and the issues it found."""
-
-    load_id: int
-    load_audit: pd.DataFrame
-    issues: list[Issue]
-
-
-def close_ingest(config: Config, plan: LoadPlan, results: list[SourceResult]) -> LoadRecord:
-    """Store the load's ingest issues (dbt adds those only scores reveal) and its accounting."""
-    issues = plan.issues + [issue for result in results for issue in result.issues]
+def record_patient_keys(config: Config) -> int:
+    """One pseudonym per accepted patient, into ``ingest.patient_keys`` (site, mrn,
+    patient_key), which the marts join in SQL. Returns the number of patients."""
+    key = load_key(config.warehouse_dir)
     with warehouse.connect(config.warehouse_dir) as con:
-        warehouse.replace_table(con, "ingest.load_issues", warehouse.ISSUE_DDL,
-                                warehouse.issues_frame(issues, plan.load_id))
-    return LoadRecord(plan.load_id, load_audit_frame(plan, results), issues)
+        patients = con.sql("SELECT DISTINCT site, mrn FROM ingest.patients").pl()
+        keys = [patient_key(key, site, mrn) for site, mrn in patients.iter_rows()]
+        warehouse.replace_table(
+            con, "ingest.patient_keys", "site VARCHAR, mrn VARCHAR, patient_key VARCHAR",
+            patients.with_columns(pl.Series("patient_key", keys, dtype=pl.String)))
+    return patients.height
+
+
+def close_ingest(config: Config) -> dict[str, int]:
+    """Gather the load's ingest issues (dbt adds those only scores reveal) and its per-file
+    accounting into ``ingest.load_issues`` and ``ingest.load_audit``."""
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in warehouse.ISSUE_TABLES)
+    shutil.rmtree(warehouse.work_dir(config.warehouse_dir), ignore_errors=True)
+    with warehouse.connect(config.warehouse_dir) as con:
+        con.execute(f"""CREATE OR REPLACE TABLE ingest.load_issues AS
+            SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, file_name,
+                   source, site, row_number, "column", value, rule, severity, message
+            FROM ({union}) ORDER BY file_name, row_number NULLS FIRST""")
+        con.execute("""CREATE OR REPLACE TABLE ingest.load_audit AS
+            SELECT load_id, file_name, source, site, export_date, sha256, status, rows_read,
+                   rows_loaded, rows_rejected, message, loaded_at
+            FROM ingest.landing_files ORDER BY file_name""")
+        issues, rejected = con.execute(
+            """SELECT (SELECT count(*) FROM ingest.load_issues),
+                      (SELECT coalesce(sum(rows_rejected), 0) FROM ingest.load_audit)"""
+        ).fetchone()
+    return {"issues": issues, "rows_rejected": int(rejected)}

@@ -1,25 +1,27 @@
 """Publishing a load: the de-identified ``analytics.duckdb``, the summary CSVs and the report.
 
-``analytics.duckdb`` is written to a new file and renamed over the old one, so a reader never
-waits for a load, never blocks it and never sees half of one.
+Everything is first written into ``<warehouse>/.release/`` by SQL: the staged database is
+ATTACHed to the warehouse and filled by ``INSERT ... SELECT`` of the published columns of the
+marts (which name patients by the patient_key the ingest gave each of them). Once the load is
+recorded, each staged file is renamed over its final name, so a reader never waits for a load,
+never blocks it and never sees half of one.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from pipelines import report, summaries, warehouse
-from pipelines.pseudonym import load_key, patient_key
-from pipelines.reference import SEEDS_DIR
+from pipelines import summaries, warehouse
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
 REPORT_HTML = "report.html"
+RELEASE_DIR = ".release"
+STAGED = "analytics"  # the staged database's name while it is attached
 
 # The published tables and their column types (CONTRACT.md section 4).
 TABLE_DDL: dict[str, str] = {
@@ -48,138 +50,123 @@ TABLE_DDL: dict[str, str] = {
 }
 SUMMARY_CSVS = ("group_summary", "change_summary", "responder_summary")
 
-
-@dataclass
-class PublishedTables:
-    """Everything analytics.duckdb holds, already de-identified."""
-
-    tables: dict[str, pd.DataFrame]
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
+# The marts of patients and the order of their published rows.
+PATIENT_TABLES = {
+    "patients": "ORDER BY site, mrn",
+    "outcomes": "ORDER BY site, mrn, visit_order, param_code",
+    "questionnaire_items": "",  # fifty times the rows of outcomes: left in assessment order
+}
 
 
-def pseudonymise(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """Replace ``mrn`` by ``patient_key`` as the first column."""
-    keys = [patient_key(key, site, mrn) for site, mrn in zip(frame["site"], frame["mrn"],
-                                                             strict=True)]
-    return frame.drop(columns="mrn").assign(patient_key=keys).pipe(
-        lambda f: f[["patient_key"] + [c for c in f.columns if c != "patient_key"]])
+def release_dir(warehouse_dir: Path) -> Path:
+    return Path(warehouse_dir) / RELEASE_DIR
 
 
-def data_quality(issues: pd.DataFrame) -> pd.DataFrame:
-    """Counts of the data issues per load, source, site, rule and severity."""
-    keys = ["load_id", "source", "site", "rule", "severity"]
-    counts = issues.groupby(keys, dropna=False).size().reset_index(name="n")
-    return counts.sort_values(keys, na_position="first").reset_index(drop=True)
+def final_paths(warehouse_dir: Path) -> dict[str, Path]:
+    """Each output's file name in the release folder -> its published path."""
+    warehouse_dir = Path(warehouse_dir)
+    paths = {ANALYTICS_DB: warehouse_dir / ANALYTICS_DB}
+    for name in (*(f"{t}.csv" for t in SUMMARY_CSVS), REPORT_HTML):
+        paths[f"{PUBLISHED_DIR}/{name}"] = warehouse_dir / PUBLISHED_DIR / name
+    return paths
 
 
-def build_tables(warehouse_dir: Path, load_audit: pd.DataFrame) -> PublishedTables:
-    """Read the marts and the history, de-identify, and compute the summaries.
-
-    ``load_audit`` holds this load's files; the history of earlier loads is added to it.
-    """
-    key = load_key(warehouse_dir)
-    with warehouse.connect(warehouse_dir, read_only=True) as con:
-        patients = con.execute("SELECT * FROM main.patients ORDER BY site, mrn").df()
-        outcomes = con.execute(
-            "SELECT * FROM main.outcomes ORDER BY site, mrn, visit_order, param_code").df()
-        items = con.execute(
-            "SELECT * FROM main.questionnaire_items ORDER BY site, mrn, visit_code, item").df()
-        issues = con.execute(
-            "SELECT * FROM main.data_issues UNION ALL BY NAME SELECT * FROM main.load_data_issues"
-        ).df()
-        earlier_audit = con.execute("SELECT * FROM main.load_audit").df()
-    outcomes = pseudonymise(outcomes, key)
-    criteria = pd.read_csv(SEEDS_DIR / "responder_criteria.csv")
-    audit = pd.concat([earlier_audit, load_audit], ignore_index=True) if len(earlier_audit) \
-        else load_audit
-    return PublishedTables({
-        "patients": pseudonymise(patients, key),
-        "outcomes": outcomes,
-        "questionnaire_items": pseudonymise(items, key),
-        "group_summary": summaries.group_summary(outcomes),
-        "change_summary": summaries.change_summary(outcomes),
-        "responder_summary": summaries.responder_summary(outcomes, criteria),
-        "load_audit": audit.sort_values(["load_id", "file_name"]).reset_index(drop=True),
-        "data_quality": data_quality(issues),
-    })
+def columns_of(table: str) -> list[str]:
+    """The published columns of ``table``, from its DDL."""
+    return [part.split()[0] for part in TABLE_DDL[table].replace("\n", " ").split(",")]
 
 
-def write_database(path: Path, tables: PublishedTables) -> None:
-    """Write the published tables into a new DuckDB file at ``path``."""
-    con = duckdb.connect(str(path))
+def _insert(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:
+    con.execute(f"CREATE TABLE {STAGED}.{table} ({TABLE_DDL[table]})")
+    con.execute(f"INSERT INTO {STAGED}.{table} BY NAME {query}")
+
+
+def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
+    """Fill a new ``analytics.duckdb`` at ``staged`` from the warehouse open on ``con``."""
+    con.execute(f"ATTACH '{staged}' AS {STAGED}")
     try:
-        for name, ddl in TABLE_DDL.items():
-            warehouse.replace_table(con, f"main.{name}", ddl, tables[name])
+        for table, order in PATIENT_TABLES.items():
+            _insert(con, table, f"SELECT {', '.join(columns_of(table))} FROM main.{table} {order}")
+        outcomes = f"{STAGED}.outcomes"
+        _insert(con, "group_summary", summaries.group_summary(con, outcomes).sql_query())
+        con.register("change_summary_frame",
+                     summaries.change_summary(con, outcomes).to_arrow())
+        _insert(con, "change_summary", "SELECT * FROM change_summary_frame")
+        con.unregister("change_summary_frame")
+        _insert(con, "responder_summary",
+                summaries.responder_summary(con, outcomes).sql_query())
+        _insert(con, "load_audit", """
+            SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME
+                           SELECT * FROM ingest.load_audit) ORDER BY load_id, file_name""")
+        _insert(con, "data_quality", """
+            SELECT load_id, source, site, rule, severity, count(*) AS n
+            FROM (SELECT * FROM main.data_issues UNION ALL BY NAME
+                  SELECT * FROM main.load_data_issues)
+            GROUP BY ALL
+            ORDER BY load_id, source NULLS FIRST, site NULLS FIRST, rule, severity""")
+    finally:
+        con.execute(f"DETACH {STAGED}")
+
+
+def report_tables(database: Path) -> dict:
+    """The (small) tables the report shows, as pandas frames."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = {name: con.execute(f"SELECT * FROM {name}").df() for name in (
+            *SUMMARY_CSVS, "load_audit", "data_quality")}
+        tables["patients"] = con.execute("SELECT in_analysis, group_code FROM patients").df()
+    finally:
+        con.close()
+    return tables
+
+
+def stage_release(warehouse_dir: Path) -> dict[str, int]:
+    """Write analytics.duckdb, the summary CSVs and the report into the release folder.
+
+    Returns the rows of each published table.
+    """
+    from pipelines import report
+
+    folder = release_dir(warehouse_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / PUBLISHED_DIR).mkdir(parents=True)
+    database = folder / ANALYTICS_DB
+    with warehouse.connect(warehouse_dir) as con:
+        build_database(con, database)
+    con = duckdb.connect(str(database))
+    try:
+        for table in SUMMARY_CSVS:
+            con.execute(f"COPY {table} TO '{folder / PUBLISHED_DIR / table}.csv' (HEADER)")
+        rows = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in TABLE_DDL}
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    (folder / PUBLISHED_DIR / REPORT_HTML).write_text(
+        report.render_report(report_tables(database)), encoding="utf-8")
+    return rows
 
 
-@dataclass
-class Release:
-    """The outputs of one load, written beside their final names until they are renamed."""
-
-    staged: dict[Path, Path]  # final path -> staged file
-
-    def commit(self) -> None:
-        """Rename every staged file over its final name (each rename is atomic)."""
-        for final, staged in self.staged.items():
-            os.replace(staged, final)
-
-    def discard(self) -> None:
-        for staged in self.staged.values():
-            staged.unlink(missing_ok=True)
-
-
-def _staging_name(final: Path) -> Path:
-    return final.with_name(f".{final.name}.{os.getpid()}.tmp")
-
-
-def stage_release(warehouse_dir: Path, tables: PublishedTables) -> Release:
-    """Write analytics.duckdb, the summary CSVs and the report to staging files."""
-    warehouse_dir = Path(warehouse_dir)
-    folder = warehouse_dir / PUBLISHED_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    release = Release({})
-    try:
-        database = warehouse_dir / ANALYTICS_DB
-        release.staged[database] = _staging_name(database)
-        release.staged[database].unlink(missing_ok=True)
-        write_database(release.staged[database], tables)
-        for name in SUMMARY_CSVS:
-            final = folder / f"{name}.csv"
-            release.staged[final] = _staging_name(final)
-            tables[name].to_csv(release.staged[final], index=False)
-        final = folder / REPORT_HTML
-        release.staged[final] = _staging_name(final)
-        release.staged[final].write_text(report.render_report(tables.tables), encoding="utf-8")
-    except BaseException:
-        release.discard()
-        raise
-    return release
-
-
-def record_history(warehouse_dir: Path, load_audit: pd.DataFrame) -> None:
+def record_history(warehouse_dir: Path) -> None:
     """Append this load's files and data issues to the warehouse's history, in one transaction."""
     with warehouse.connect(warehouse_dir) as con:
         con.execute("BEGIN")
-        warehouse.append_frame(con, "main.load_audit", load_audit)
+        con.execute("INSERT INTO main.load_audit BY NAME SELECT * FROM ingest.load_audit")
         con.execute("INSERT INTO main.data_issues BY NAME SELECT * FROM main.load_data_issues")
         con.execute("COMMIT")
 
 
-def publish_load(warehouse_dir: Path, tables: PublishedTables,
-                 load_audit: pd.DataFrame) -> list[Path]:
-    """Stage every output, record the load in the history, then rename the outputs into place.
+def publish_release(warehouse_dir: Path) -> list[Path]:
+    """Record the load in the history, then rename every staged output into place.
 
     A failure before the renames leaves the published outputs as they were.
     """
-    release = stage_release(warehouse_dir, tables)
-    try:
-        record_history(warehouse_dir, load_audit)
-        release.commit()
-    finally:
-        release.discard()
-    return list(release.staged)
+    folder = release_dir(warehouse_dir)
+    record_history(warehouse_dir)
+    published = []
+    for name, final in final_paths(warehouse_dir).items():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder / name, final)
+        published.append(final)
+    shutil.rmtree(folder, ignore_errors=True)
+    return published

@@ -1,12 +1,12 @@
-"""What the load's checks look at, as plain functions of tables (pipelines/checks.py runs them)."""
+"""What the load's checks look at, as plain functions (pipelines/checks.py runs them)."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from pipelines.issues import REJECTED_FILE, REJECTED_ROW, Issue
-from pipelines.publish import TABLE_DDL
+from pipelines.publish import TABLE_DDL, columns_of
+from pipelines.reference import SOURCES
 
 SAMPLE_SIZE = 5
 
@@ -27,34 +27,41 @@ def accounting_faults(load_audit: pd.DataFrame) -> list[str]:
     return faults
 
 
-def rejections_by_source(load_audit: pd.DataFrame, issues: list[Issue]) -> dict[str, dict]:
+def rejections_by_source(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     """Per source: rejected files, rejected rows, and a sample of the issues behind them."""
     report: dict[str, dict] = {}
-    for source in ("patients", "procedures", "questionnaires", "medications", None):
-        files = load_audit[(load_audit["source"] == source) if source else
-                           load_audit["source"].isna()]
-        sample = [f"{i.file_name} row {i.row_number} {i.column or ''}: {i.rule}"
-                  for i in issues if i.source == source
-                  and i.severity in (REJECTED_FILE, REJECTED_ROW)][:SAMPLE_SIZE]
+    for source in (*SOURCES, None):
+        where = "source = ?" if source else "source IS NULL"
+        params = [source] if source else []
+        files, rows = con.execute(
+            f"""SELECT count(*) FILTER (WHERE status = 'rejected'),
+                       coalesce(sum(rows_rejected) FILTER (WHERE status = 'loaded'), 0)
+                FROM ingest.load_audit WHERE {where}""", params).fetchone()
+        sample = [f"{name} row {row} {column or ''}: {rule}" for name, row, column, rule in
+                  con.execute(
+                      f"""SELECT file_name, row_number, "column", rule FROM ingest.load_issues
+                          WHERE {where} AND severity IN ('rejected_file', 'rejected_row')
+                          ORDER BY file_name, row_number NULLS FIRST LIMIT {SAMPLE_SIZE}""",
+                      params).fetchall()]
         report[source or "unnamed files"] = {
-            "rejected_files": int((files["status"] == "rejected").sum()),
-            "rejected_rows": int(files.loc[files["status"] == "loaded", "rows_rejected"].sum()),
-            "sample": sample,
-        }
+            "rejected_files": int(files), "rejected_rows": int(rows), "sample": sample}
     return report
 
 
-def missing_columns(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Contracted columns that a published table lacks."""
+def missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Contracted tables and columns that the database on ``con`` lacks."""
+    found = con.execute("""SELECT table_name, column_name FROM information_schema.columns
+                           WHERE table_schema = 'main'""").fetchall()
+    columns: dict[str, set[str]] = {}
+    for table, column in found:
+        columns.setdefault(table, set()).add(column)
     faults = []
-    for name, ddl in TABLE_DDL.items():
-        wanted = [part.split()[0] for part in ddl.replace("\n", " ").split(",")]
-        frame = tables.get(name)
-        if frame is None:
-            faults.append(f"table {name} is missing")
+    for table in TABLE_DDL:
+        if table not in columns:
+            faults.append(f"table {table} is missing")
             continue
-        faults += [f"{name}.{column} is missing" for column in wanted
-                   if column not in frame.columns]
+        faults += [f"{table}.{column} is missing" for column in columns_of(table)
+                   if column not in columns[table]]
     return faults
 
 

@@ -75,3 +75,29 @@ def questionnaire_codebook() -> tuple[CodebookItem, ...]:
         )
         for row in _read_seed("questionnaire_codebook")
     )
+
+
+@cache
+def parameter_order() -> list[str]:
+    """Parameter codes in their display order (the parameters seed)."""
+    rows = sorted(_read_seed("parameters"), key=lambda row: int(row["display_order"]))
+    return [row["param_code"] for row in rows]
+
+
+@dataclass(frozen=True)
+class ResponderCriterion:
+    criterion: str
+    param_code: str
+    measure: str  # the outcomes column the criterion reads
+    threshold: float | None  # none for a category criterion
+    description: str
+
+
+@cache
+def responder_criteria() -> tuple[ResponderCriterion, ...]:
+    """The responder criteria, in the seed's order (INSTRUMENTS.md, Responder criteria)."""
+    return tuple(
+        ResponderCriterion(row["criterion"], row["param_code"], row["measure"],
+                           float(row["threshold"]) if row["threshold"] else None,
+                           row["description"])
+        for row in _read_seed("responder_criteria"))

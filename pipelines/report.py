@@ -15,8 +15,6 @@ from html import escape
 from typing import NamedTuple
 
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from pipelines.summaries import ALL_GROUPS, GROUP_ORDER, PARAM_ORDER, round_half_away
 
@@ -362,6 +360,9 @@ def _group_summary_rows(group_summary: pd.DataFrame, param_code: str, visits: Se
 def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str]
                    ) -> bytes:
     """PNG of the group means ± SD of one parameter across the visits, a line per group."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported only to draw
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     try:

@@ -12,12 +12,11 @@ from collections import Counter
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from pipelines.config import Config
 from pipelines.hooks import PROGRESS_LOGGER
-from pipelines.issues import REJECTED_FILE
-from pipelines.load import LoadRecord
 from pipelines.publish import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML
 
 
@@ -42,17 +41,30 @@ def run_config_for(config: Config, environ: dict[str, str] | None = None) -> dic
     }
 
 
-def closing_summary(record: LoadRecord, data_quality: pd.DataFrame, config: Config) -> str:
+def published_load(config: Config) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """The load id, files and data-issue counts of the load analytics.duckdb holds."""
+    con = duckdb.connect(str(config.warehouse_dir / ANALYTICS_DB), read_only=True)
+    try:
+        load_id = con.execute("SELECT max(load_id) FROM load_audit").fetchone()[0]
+        audit = con.execute("SELECT * FROM load_audit WHERE load_id = ? ORDER BY file_name",
+                            [load_id]).df()
+        quality = con.execute("SELECT * FROM data_quality WHERE load_id = ?", [load_id]).df()
+    finally:
+        con.close()
+    return load_id, audit, quality
+
+
+def closing_summary(load_id: int, audit: pd.DataFrame, data_quality: pd.DataFrame,
+                    config: Config) -> str:
     """Files by status, rows loaded and rejected, the top rules, and where the outputs are.
 
-    ``data_quality`` counts every issue of the load, those dbt derives included.
+    ``audit`` and ``data_quality`` are the load's rows of the published tables (every issue of
+    the load, those dbt derives included).
     """
-    audit = record.load_audit
     statuses = Counter(audit["status"])
     loaded = audit[audit["status"] == "loaded"]
-    this_load = data_quality[data_quality["load_id"] == record.load_id]
-    rules = Counter(dict(this_load.groupby("rule")["n"].sum()))
-    lines = [f"load {record.load_id}: " + ", ".join(
+    rules = Counter(dict(data_quality.groupby("rule")["n"].sum()))
+    lines = [f"load {load_id}: " + ", ".join(
         f"{n} {status}" for status, n in sorted(statuses.items()))]
     for row in audit.itertuples(index=False):
         counts = (f"{row.rows_loaded} rows loaded, {row.rows_rejected} rejected"
@@ -61,7 +73,7 @@ def closing_summary(record: LoadRecord, data_quality: pd.DataFrame, config: Conf
         lines.append(f"  {row.status:<14} {row.file_name}  {counts}{reason}".rstrip())
     lines.append(f"rows: {int(loaded['rows_loaded'].sum())} loaded, "
                  f"{int(loaded['rows_rejected'].sum())} rejected in current files; "
-                 f"{sum(1 for i in record.issues if i.severity == REJECTED_FILE)} files rejected")
+                 f"{statuses.get('rejected', 0)} files rejected")
     if rules:
         lines.append("top rules: " + ", ".join(f"{rule} {n}" for rule, n in rules.most_common(5)))
     lines.append(f"published: {config.warehouse_dir / ANALYTICS_DB}, "
@@ -113,6 +125,23 @@ def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
     return counts
 
 
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time of each step of a run, from its event log (start to success or failure)."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = record.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS,
+                                  dg.DagsterEventType.STEP_FAILURE):
+            seconds[event.step_key] = record.timestamp - started.get(event.step_key,
+                                                                     record.timestamp)
+    return seconds
+
+
 def run_nightly_load(config: Config) -> int:
     """Run the job `nightly_load` in this process; 0 when it published, 1 when it failed."""
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -130,6 +159,7 @@ def run_nightly_load(config: Config) -> int:
         with contextlib.redirect_stdout(io.StringIO()) as dbt_log:
             result = job.execute_in_process(run_config=run_config_for(config),
                                             instance=instance, raise_on_error=False)
+        timings = step_seconds(instance, result.run_id)
     checks = check_counts(result)
     check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
     if not result.success:
@@ -145,9 +175,9 @@ def run_nightly_load(config: Config) -> int:
         print(check_line, file=sys.stderr)
         print("load failed: nothing was published", file=sys.stderr)
         return 1
-    print(closing_summary(result.asset_value(["ingest", "load_issues"]),
-                          result.asset_value(["published", "study_tables"])["data_quality"],
-                          config))
+    print(closing_summary(*published_load(config), config))
     print(check_line)
+    print("step seconds: " + ", ".join(f"{step} {seconds:.1f}"
+                                       for step, seconds in timings.items()))
     print(f"report: {config.warehouse_dir / PUBLISHED_DIR / REPORT_HTML}")
     return 0

@@ -1,7 +1,10 @@
-"""The study's group-level summaries (CONTRACT.md section 4), as pure functions of `outcomes`.
+"""The study's group-level summaries (CONTRACT.md section 4), computed in SQL from `outcomes`.
 
-Each takes the outcomes of the patients in the analysis and returns one table; groups are
-NI_USGDN, USGDN_ONLY and ALL (both together).
+Each function takes a DuckDB connection and the name of an outcomes relation (the published
+columns) and returns one summary as a query result. Groups are NI_USGDN, USGDN_ONLY and ALL
+(both together); only patients in the analysis (with a group) count. SciPy is used only where
+SQL has no answer: the t quantile of the confidence interval and the two p-values, computed on
+each group's vector of changes.
 """
 
 from __future__ import annotations
@@ -9,22 +12,15 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
+import duckdb
 import numpy as np
-import pandas as pd
-from scipy import stats
+import polars as pl
+
+from pipelines.reference import parameter_order, responder_criteria
 
 ALL_GROUPS = "ALL"
 GROUP_ORDER = {"NI_USGDN": 0, "USGDN_ONLY": 1, ALL_GROUPS: 2}
-PARAM_ORDER = {"NRS": 0, "PAINDETECT": 1, "DASH": 2, "PHQ9": 3, "MME": 4}
-
-GROUP_SUMMARY_COLUMNS = ["group_code", "visit_code", "visit_order", "param_code", "n", "mean",
-                         "sd", "median", "q1", "q3", "min", "max", "mean_sd"]
-CHANGE_SUMMARY_COLUMNS = ["group_code", "visit_code", "visit_order", "param_code", "reference",
-                          "n_pairs", "mean_change", "sd_change", "ci95_low", "ci95_high",
-                          "p_wilcoxon", "p_ttest"]
-RESPONDER_SUMMARY_COLUMNS = ["group_code", "visit_code", "visit_order", "criterion",
-                             "n_evaluable", "n_responders", "pct_responders"]
-
+PARAM_ORDER = {param_code: order for order, param_code in enumerate(parameter_order())}
 # reference -> (change column, first visit_order it applies to)
 REFERENCES = {"BASELINE": ("change", 1), "PRE_USGDN": ("change_from_pre_usgdn", 2)}
 
@@ -38,50 +34,51 @@ def round_half_away(value: float, decimals: int = 1) -> str:
     return f"{rounded:.{decimals}f}"
 
 
-def format_mean_sd(mean: float, sd: float | None) -> str:
-    """``9.6 (0.9)``; ``9.6 (NA)`` when the SD is undefined."""
-    spread = "NA" if sd is None or pd.isna(sd) else round_half_away(sd)
-    return f"{round_half_away(mean)} ({spread})"
+def one_decimal_sql(value: str) -> str:
+    """SQL for round_half_away(value): DECIMAL rounding is exact and half away from zero, and
+    a DECIMAL has no negative zero."""
+    return f"CAST(round(CAST({value} AS DECIMAL(38, 9)), 1) AS VARCHAR)"
 
 
-def with_all_group(outcomes: pd.DataFrame) -> pd.DataFrame:
+def _analysed(outcomes: str) -> str:
     """The analysis population's rows once per group and once more as ALL."""
-    analysed = outcomes[outcomes["group_code"].notna()]
-    return pd.concat([analysed, analysed.assign(group_code=ALL_GROUPS)], ignore_index=True)
+    return f"""(
+        SELECT * FROM {outcomes} WHERE group_code IS NOT NULL
+        UNION ALL
+        SELECT * REPLACE ('{ALL_GROUPS}' AS group_code) FROM {outcomes}
+        WHERE group_code IS NOT NULL)"""
 
 
-def _sorted(frame: pd.DataFrame, *extra: str) -> pd.DataFrame:
-    keys = frame.assign(_g=frame["group_code"].map(GROUP_ORDER),
-                        _p=frame.get("param_code", pd.Series(dtype=object)).map(PARAM_ORDER))
-    by = ["_g", "visit_order"] + (["_p"] if "param_code" in frame else []) + list(extra)
-    return keys.sort_values(by, kind="stable").drop(columns=["_g", "_p"]).reset_index(drop=True)
+def _order(column: str, values: list[str]) -> str:
+    """An ORDER BY term that sorts ``column`` as ``values`` list it (others last)."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return f"coalesce(list_position([{listed}], {column}), {len(values) + 1})"
 
 
-def describe(values: np.ndarray) -> dict:
-    """n, mean, sample SD (null when n < 2), median, quartiles (linear), min, max."""
-    n = len(values)
-    sd = float(np.std(values, ddof=1)) if n >= 2 else None
-    mean = float(np.mean(values))
-    q1, median, q3 = (float(q) for q in np.quantile(values, [0.25, 0.5, 0.75]))
-    return {"n": n, "mean": mean, "sd": sd, "median": median, "q1": q1, "q3": q3,
-            "min": float(np.min(values)), "max": float(np.max(values)),
-            "mean_sd": format_mean_sd(mean, sd)}
+def _group_visit_order() -> str:
+    return f"{_order('group_code', list(GROUP_ORDER))}, visit_order"
 
 
-def group_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
+def group_summary(con: duckdb.DuckDBPyConnection, outcomes: str) -> duckdb.DuckDBPyRelation:
     """Mean (SD) and the distribution of each parameter per group and visit."""
-    rows = []
-    grouped = with_all_group(outcomes).groupby(
-        ["group_code", "visit_code", "visit_order", "param_code"])
-    for (group, visit, order, param), part in grouped:
-        rows.append({"group_code": group, "visit_code": visit, "visit_order": int(order),
-                     "param_code": param, **describe(part["value"].to_numpy(dtype=float))})
-    return _sorted(pd.DataFrame(rows, columns=GROUP_SUMMARY_COLUMNS))
+    return con.sql(f"""
+        SELECT *, {one_decimal_sql('mean')} || ' ('
+                  || coalesce({one_decimal_sql('sd')}, 'NA') || ')' AS mean_sd
+        FROM (
+            SELECT group_code, visit_code, visit_order::INTEGER AS visit_order, param_code,
+                   count(*)::INTEGER AS n, avg(value) AS mean, stddev_samp(value) AS sd,
+                   quantile_cont(value, 0.5) AS median, quantile_cont(value, 0.25) AS q1,
+                   quantile_cont(value, 0.75) AS q3, min(value) AS min, max(value) AS max
+            FROM {_analysed(outcomes)}
+            GROUP BY group_code, visit_code, visit_order, param_code)
+        ORDER BY {_group_visit_order()}, {_order('param_code', parameter_order())}""")
 
 
 def paired_tests(changes: np.ndarray) -> tuple[float | None, float | None]:
     """Wilcoxon signed-rank and one-sample t-test p-values on changes rounded to 9 decimals;
     None when n < 2 or every rounded change is equal."""
+    from scipy import stats
+
     rounded = np.round(changes, 9)
     if len(rounded) < 2 or np.all(rounded == rounded[0]):
         return None, None
@@ -91,69 +88,69 @@ def paired_tests(changes: np.ndarray) -> tuple[float | None, float | None]:
             None if math.isnan(p_ttest) else p_ttest)
 
 
-def describe_changes(changes: np.ndarray) -> dict:
-    n = len(changes)
-    mean = float(np.mean(changes))
-    sd = float(np.std(changes, ddof=1)) if n >= 2 else None
-    low = high = None
-    if n >= 2:
-        margin = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        low, high = mean - margin, mean + margin
-    p_wilcoxon, p_ttest = paired_tests(changes)
-    return {"n_pairs": n, "mean_change": mean, "sd_change": sd, "ci95_low": low,
-            "ci95_high": high, "p_wilcoxon": p_wilcoxon, "p_ttest": p_ttest}
+def confidence_interval(mean: float, sd: float | None, n: int) -> tuple[float | None, ...]:
+    """mean ± t(0.975, n − 1) × sd / √n; nulls when n < 2."""
+    if n < 2 or sd is None:
+        return None, None
+    from scipy import stats
+
+    margin = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    return mean - margin, mean + margin
 
 
-def change_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Mean change from each reference per group, post-baseline visit and parameter."""
-    rows = []
-    frame = with_all_group(outcomes)
-    for reference, (column, first_order) in REFERENCES.items():
-        eligible = frame[(frame["visit_order"] >= first_order) & frame[column].notna()]
-        grouped = eligible.groupby(["group_code", "visit_code", "visit_order", "param_code"])
-        for (group, visit, order, param), part in grouped:
-            rows.append({"group_code": group, "visit_code": visit, "visit_order": int(order),
-                         "param_code": param, "reference": reference,
-                         **describe_changes(part[column].to_numpy(dtype=float))})
-    table = pd.DataFrame(rows, columns=CHANGE_SUMMARY_COLUMNS)
-    table["_r"] = table["reference"].map({"BASELINE": 0, "PRE_USGDN": 1})
-    return _sorted(table, "_r").drop(columns="_r")
+def change_summary(con: duckdb.DuckDBPyConnection, outcomes: str) -> pl.DataFrame:
+    """Mean change from each reference per group, post-baseline visit and parameter, with its
+    95% CI and the p-values of the Wilcoxon signed-rank and one-sample t tests."""
+    changes = " UNION ALL ".join(
+        f"""SELECT group_code, visit_code, visit_order, param_code, '{reference}' AS reference,
+                   {column} AS change FROM {_analysed(outcomes)}
+            WHERE visit_order >= {first} AND {column} IS NOT NULL"""
+        for reference, (column, first) in REFERENCES.items())
+    groups = con.sql(f"""
+        SELECT group_code, visit_code, visit_order::INTEGER AS visit_order, param_code,
+               reference, count(*)::INTEGER AS n_pairs, avg(change) AS mean_change,
+               stddev_samp(change) AS sd_change, list(change) AS changes
+        FROM ({changes})
+        GROUP BY group_code, visit_code, visit_order, param_code, reference
+        ORDER BY {_group_visit_order()}, {_order('param_code', parameter_order())},
+                 {_order('reference', list(REFERENCES))}""").pl()
+    statistics = []
+    for row in groups.iter_rows(named=True):
+        low, high = confidence_interval(row["mean_change"], row["sd_change"], row["n_pairs"])
+        p_wilcoxon, p_ttest = paired_tests(np.asarray(row["changes"], dtype=float))
+        statistics.append((low, high, p_wilcoxon, p_ttest))
+    columns = ["ci95_low", "ci95_high", "p_wilcoxon", "p_ttest"]
+    return groups.drop("changes").hstack(pl.DataFrame(
+        statistics, schema={c: pl.Float64 for c in columns}, orient="row"))
 
 
-def responder_flags(outcomes: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient, post-baseline visit and criterion where the patient is evaluable,
-    with ``is_responder``. ``criteria`` is the responder_criteria seed."""
-    post = outcomes[outcomes["visit_order"] >= 1]
-    rows = []
-    for criterion in criteria.itertuples(index=False):
-        values = post[post["param_code"] == criterion.param_code]
-        measure = values[criterion.measure]
-        evaluable = values[measure.notna()]
-        measure = measure[measure.notna()]
-        if criterion.measure == "category":
-            responder = measure == "unlikely"
-        elif criterion.measure == "value":
-            responder = measure.astype(float) == criterion.threshold
-        else:
-            responder = measure.astype(float) <= criterion.threshold
-        rows.append(evaluable[["patient_key", "group_code", "visit_code", "visit_order"]]
-                    .assign(criterion=criterion.criterion, is_responder=responder.to_numpy()))
-    return pd.concat(rows, ignore_index=True)
-
-
-def responder_summary(outcomes: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
-    """Responders per group, post-baseline visit and criterion among the evaluable patients."""
-    flags = with_all_group(responder_flags(outcomes, criteria))
-    order = {c: i for i, c in enumerate(criteria["criterion"])}
-    rows = []
-    for (group, visit, visit_order, criterion), part in flags.groupby(
-            ["group_code", "visit_code", "visit_order", "criterion"]):
-        n_evaluable = len(part)
-        n_responders = int(part["is_responder"].sum())
-        rows.append({"group_code": group, "visit_code": visit, "visit_order": int(visit_order),
-                     "criterion": criterion, "n_evaluable": n_evaluable,
-                     "n_responders": n_responders,
-                     "pct_responders": 100.0 * n_responders / n_evaluable})
-    table = pd.DataFrame(rows, columns=RESPONDER_SUMMARY_COLUMNS)
-    table["_c"] = table["criterion"].map(order)
-    return _sorted(table, "_c").drop(columns="_c")
+def responder_summary(con: duckdb.DuckDBPyConnection,
+                      outcomes: str) -> duckdb.DuckDBPyRelation:
+    """Responders per group, post-baseline visit and criterion among the evaluable patients:
+    those with every value the criterion's definition uses (INSTRUMENTS.md)."""
+    criteria = responder_criteria()
+    rows = ", ".join(
+        f"('{c.criterion}', '{c.param_code}', '{c.measure}', "
+        f"{'NULL' if c.threshold is None else repr(c.threshold)}::DOUBLE)" for c in criteria)
+    return con.sql(f"""
+        WITH criteria(criterion, param_code, measure, threshold) AS (VALUES {rows}),
+        measured AS (
+            SELECT o.group_code, o.visit_code, o.visit_order, c.criterion,
+                   CASE c.measure
+                       WHEN 'category' THEN (o.category = 'unlikely')
+                       WHEN 'value' THEN (o.value = c.threshold)
+                       WHEN 'change' THEN (o.change <= c.threshold)
+                       WHEN 'pct_change' THEN (o.pct_change <= c.threshold)
+                   END AS is_responder
+            FROM {_analysed(outcomes)} AS o
+            JOIN criteria AS c USING (param_code)
+            WHERE o.visit_order >= 1)
+        SELECT group_code, visit_code, visit_order::INTEGER AS visit_order, criterion,
+               count(*)::INTEGER AS n_evaluable,
+               count(*) FILTER (WHERE is_responder)::INTEGER AS n_responders,
+               100.0 * count(*) FILTER (WHERE is_responder) / count(*) AS pct_responders
+        FROM measured
+        WHERE is_responder IS NOT NULL
+        GROUP BY group_code, visit_code, visit_order, criterion
+        ORDER BY {_group_visit_order()},
+                 {_order('criterion', [c.criterion for c in criteria])}""")

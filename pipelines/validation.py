@@ -1,43 +1,44 @@
-"""Row checks of one export, in the three steps of CONTRACT.md section 3.
+"""Row checks of one export, in the three steps of CONTRACT.md section 3, on polars frames.
 
-1. each row on its own (pandera schemas, plus the cross-field rules of medications);
-2. duplicates: identical rows are one row, conflicting rows are all rejected;
+1. each row on its own: the pandera schema of the source (schemas/), lazily, so every failure
+   is found at once; each failure case becomes an issue named by its check;
+2. duplicates, as set operations: identical rows are one row, conflicting rows all rejected;
 3. ``unknown_patient``: a row whose patient has no accepted row in the patients snapshot.
 Value-level issues are reported on the rows that survive; their values become missing.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 
-import pandas as pd
-import pandera.pandas as pa
+import pandera.polars as pa
+import polars as pl
 
-from pipelines.config import normalise_label
-from pipelines.issues import REJECTED_ROW, Issue
+from pipelines.issues import ISSUE_SCHEMA, REJECTED_ROW, REJECTED_VALUE, with_severity
 from pipelines.landing import LandingFile
-from pipelines.readers import ExportTable
+from pipelines.readers import ROW_NUMBER, ExportTable
 from schemas import SCHEMAS
-from schemas.checks import NOT_NULLABLE, SchemaContext
-from schemas.fields import parse_date
-from schemas.medications import conversion_fault, to_drug
-from schemas.questionnaires import to_visit_code
+from schemas.checks import NOT_NULLABLE, RowRule, SchemaContext
+from schemas.medications import row_rules
+from schemas.questionnaires import visit_code
 
 # Rows with the same key and different content conflict (patients: one mrn; questionnaires:
 # one patient and visit). Procedures and medications have no conflicts.
 CONFLICT_KEYS = {"patients": ("mrn",), "questionnaires": ("mrn", "visit_code")}
+ROW_RULES = {"medications": row_rules}
+NO_CONVERSION_FACTOR = "no_conversion_factor"
 
 
 @dataclass
 class CheckedExport:
     """The outcome of checking one export: usable rows, issues and the file's accounting."""
 
-    rows: pd.DataFrame  # accepted rows, normalised text, indexed by row_number
-    issues: list[Issue] = field(default_factory=list)
+    rows: pl.DataFrame  # accepted rows: row_number and every known column as text
+    issues: pl.DataFrame  # ISSUE_SCHEMA
     rows_read: int = 0
     rows_rejected: int = 0
-    unconvertible: pd.DataFrame | None = None  # medications rejected only for no MME factor
+    unconvertible: pl.DataFrame | None = None  # medications rejected only for no MME factor
 
     @property
     def rows_loaded(self) -> int:
@@ -45,150 +46,168 @@ class CheckedExport:
 
 
 def text_frame(table: ExportTable, columns: tuple[str, ...],
-               missing_values: frozenset[str]) -> pd.DataFrame:
-    """The export's known columns as text, missing-value tokens as None, by row number."""
-    present = [c for c in columns if c in table.columns]
-    data = {
-        column: [None if normalise_label(record[column]) in missing_values else record[column]
-                 for _, record in table.records]
-        for column in present
-    }
-    index = pd.Index([row_number for row_number, _ in table.records], name="row_number")
-    return pd.DataFrame(data, index=index, dtype=object)
+               missing_values: frozenset[str]) -> pl.DataFrame:
+    """Every known column as text (absent optional ones all missing), by row number; a
+    missing-value token is missing."""
+    tokens = sorted(missing_values)
+    present = set(table.rows.columns)
+    return table.rows.select(
+        ROW_NUMBER,
+        *[pl.when(pl.col(c).str.to_lowercase().is_in(tokens)).then(None).otherwise(pl.col(c))
+          .alias(c) if c in present else pl.lit(None, pl.String).alias(c) for c in columns])
 
 
-def schema_issues(frame: pd.DataFrame, schema: pa.DataFrameSchema,
-                  file: LandingFile) -> list[Issue]:
-    """Validate lazily and turn every failure case into an issue named by its rule."""
+def python_repr(value: pl.Expr) -> pl.Expr:
+    """A text quoted as Python's repr() quotes it, for the issue messages."""
+    escaped = value.str.replace_all("\\", "\\\\", literal=True)
+    double = value.str.contains("'", literal=True) & ~value.str.contains('"', literal=True)
+    return (pl.when(double).then(pl.format('"{}"', escaped))
+            .otherwise(pl.format("'{}'", escaped.str.replace_all("'", "\\'", literal=True))))
+
+
+def issue_frame(frame: pl.DataFrame, file: LandingFile) -> pl.DataFrame:
+    """Issues with the file's lineage, in the columns of ISSUE_SCHEMA."""
+    return frame.select(
+        pl.lit(file.file_name).alias("file_name"), pl.lit(file.source).alias("source"),
+        pl.lit(file.site).alias("site"), *[pl.col(c) for c in ("row_number", "column", "value",
+                                                                 "rule", "message")],
+    ).cast(ISSUE_SCHEMA)
+
+
+def empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+def schema_issues(frame: pl.DataFrame, schema: pa.DataFrameSchema, rules: list[RowRule],
+                  file: LandingFile) -> pl.DataFrame:
+    """Validate lazily and turn every failure case into an issue named by its check."""
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     else:
-        return []
-    issues = []
-    for case in cases.itertuples(index=False):
-        if case.check == NOT_NULLABLE:
-            rule, message = "missing_key", f"required column {case.column} is empty"
-        else:
-            check = schema.columns[case.column].checks[int(case.check_number)]
-            rule, message = check.name, f"{case.column} {case.failure_case!r}: {check.error}"
-        value = None if case.failure_case is None or pd.isna(case.failure_case) else str(
-            case.failure_case)
-        issues.append(Issue(file.file_name, file.source, file.site, int(case.index), case.column,
-                            value, rule, message))
-    return issues
+        return empty_issues()
+    rows = frame.with_row_index("index").with_columns(pl.col("index").cast(pl.Int32))
+    column_checks = pl.DataFrame(
+        [(name, number, check.name, check.error) for name, column in schema.columns.items()
+         for number, check in enumerate(column.checks)],
+        schema={"column": pl.String, "check_number": pl.Int32, "rule": pl.String,
+                "error": pl.String}, orient="row")
+    by_column = cases.filter(pl.col("schema_context") == "Column")
+    missing = by_column.filter(pl.col("check") == NOT_NULLABLE).select(
+        "index", "column", pl.lit(None, pl.String).alias("value"),
+        pl.lit("missing_key").alias("rule"),
+        pl.format("required column {} is empty", pl.col("column")).alias("message"))
+    invalid = by_column.filter(pl.col("check") != NOT_NULLABLE).join(
+        column_checks, on=["column", "check_number"], how="left").select(
+        "index", "column", pl.col("failure_case").alias("value"), "rule",
+        pl.format("{} {}: {}", pl.col("column"), python_repr(pl.col("failure_case")),
+                  pl.col("error")).alias("message"))
+    failing_rows = cases.filter(pl.col("schema_context") == "DataFrameSchema")
+    across = [
+        rows.join(failing_rows.filter(pl.col("check_number") == number).select("index"),
+                  on="index", how="semi").select(
+            "index", pl.lit(rule.column).alias("column"), pl.col(rule.column).alias("value"),
+            pl.lit(rule.rule).alias("rule"), rule.message.alias("message"))
+        for number, rule in enumerate(rules)]
+    found = pl.concat([missing, invalid, *across], how="vertical_relaxed")
+    found = found.join(rows.select("index", ROW_NUMBER), on="index", how="left")
+    return issue_frame(found, file)
 
 
-def medication_row_issues(frame: pd.DataFrame, ctx: SchemaContext, file: LandingFile,
-                          faulty: set[tuple[int, str]]) -> list[Issue]:
-    """end_before_start and no_conversion_factor, checked only on fields without a fault."""
-    issues = []
-    for row_number, row in frame.to_dict("index").items():
-        row = {column: None if pd.isna(value) else value for column, value in row.items()}
-        start, end = row.get("start_date"), row.get("end_date")
-        if (start is not None and end is not None and (row_number, "start_date") not in faulty
-                and (row_number, "end_date") not in faulty):
-            if parse_date(end, ctx.site.date_format) < parse_date(start, ctx.site.date_format):
-                issues.append(Issue(file.file_name, file.source, file.site, row_number,
-                                    "end_date", end, "end_before_start",
-                                    f"end_date {end} is before start_date {start}"))
-        if row.get("drug") is None or row.get("unit") is None:
-            continue  # missing_key already; the conversion needs both
-        drug = to_drug(row["drug"], ctx)
-        fault = conversion_fault(drug, row["unit"], row.get("route"))
-        if fault is not None:
-            # reported on the drug column, whichever field stops the conversion; the message
-            # names that field
-            issues.append(Issue(
-                file.file_name, file.source, file.site, row_number, "drug", row["drug"],
-                "no_conversion_factor",
-                f"{row['drug']} {row['unit']} {row.get('route') or '(default route)'}: "
-                f"no MME conversion factor for this {fault}"))
-    return issues
-
-
-def duplicate_issues(frame: pd.DataFrame, source: str,
-                     file: LandingFile) -> tuple[list[Issue], set[int], set[int]]:
+def duplicate_issues(passed: pl.DataFrame, source: str, content: list[str],
+                     file: LandingFile) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Identical rows (extra copies dropped, warned) and conflicting rows (all rejected).
 
     Returns the issues, the extra copies' row numbers and the conflicting row numbers.
     """
-    issues, copies, conflicts = [], set(), set()
-    content = frame.drop(columns=["visit_code"], errors="ignore").fillna("")
-    first_by_content: dict[tuple, int] = {}
-    for row_number, values in zip(content.index, content.itertuples(index=False), strict=True):
-        key = tuple(values)
-        first = first_by_content.setdefault(key, row_number)
-        if first != row_number:
-            copies.add(row_number)
-            issues.append(Issue(file.file_name, file.source, file.site, row_number, None, None,
-                                "duplicate_identical", f"identical to row {first}: counted once"))
-    key_columns = CONFLICT_KEYS.get(source)
-    if key_columns:
-        distinct = frame.drop(index=sorted(copies))
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for row_number, key in zip(distinct.index, distinct[list(key_columns)].itertuples(
-                index=False), strict=True):
-            groups[tuple(key)].append(row_number)
-        for key, row_numbers in groups.items():
-            if len(row_numbers) > 1:
-                for row_number in row_numbers:
-                    conflicts.add(row_number)
-                    issues.append(Issue(
-                        file.file_name, file.source, file.site, row_number, None, None,
-                        "duplicate_conflict",
-                        f"rows {', '.join(map(str, row_numbers))} differ for "
-                        + ", ".join(f"{c} {v}" for c, v in zip(key_columns, key, strict=True))))
-    return issues, copies, conflicts
+    first = pl.col(ROW_NUMBER).min().over(pl.struct([pl.col(c).fill_null("") for c in content]))
+    marked = passed.with_columns(first.alias("_first"))
+    copies = marked.filter(pl.col(ROW_NUMBER) != pl.col("_first"))
+    identical = copies.select(
+        ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
+        pl.lit(None, pl.String).alias("value"), pl.lit("duplicate_identical").alias("rule"),
+        pl.format("identical to row {}: counted once", pl.col("_first")).alias("message"))
+    issues = [issue_frame(identical, file)]
+    conflicts = pl.DataFrame(schema={ROW_NUMBER: pl.Int32})
+    key = CONFLICT_KEYS.get(source)
+    if key:
+        distinct = marked.filter(pl.col(ROW_NUMBER) == pl.col("_first"))
+        groups = (distinct.group_by(key).agg(pl.col(ROW_NUMBER).sort().alias("rows"))
+                  .filter(pl.col("rows").list.len() > 1))
+        described = pl.concat_str([pl.format(f"{c} {{}}", pl.col(c)) for c in key],
+                                  separator=", ")
+        conflicting = groups.select(
+            pl.col("rows").alias(ROW_NUMBER),
+            pl.format("rows {} differ for {}",
+                      pl.col("rows").cast(pl.List(pl.String)).list.join(", "),
+                      described).alias("message")).explode(ROW_NUMBER)
+        conflicts = conflicting.select(ROW_NUMBER)
+        issues.append(issue_frame(conflicting.select(
+            ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
+            pl.lit(None, pl.String).alias("value"), pl.lit("duplicate_conflict").alias("rule"),
+            "message"), file))
+    return pl.concat(issues), copies.select(ROW_NUMBER), conflicts
+
+
+def unknown_patient_issues(passed: pl.DataFrame, accepted_mrns: Collection[str],
+                           file: LandingFile) -> pl.DataFrame:
+    unknown = passed.filter(~pl.col("mrn").is_in(pl.Series(list(accepted_mrns),
+                                                           dtype=pl.String)))
+    return issue_frame(unknown.select(
+        ROW_NUMBER, pl.lit("mrn").alias("column"), pl.col("mrn").alias("value"),
+        pl.lit("unknown_patient").alias("rule"),
+        pl.format("mrn {} has no accepted row in the current patients snapshot",
+                  pl.col("mrn")).alias("message")), file)
+
+
+def without_rows(frame: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    return frame.join(rows, on=ROW_NUMBER, how="anti")
+
+
+def blank_bad_values(rows: pl.DataFrame, value_issues: pl.DataFrame) -> pl.DataFrame:
+    """Values with a value-level issue count as missing."""
+    replaced = []
+    for column, faults in value_issues.group_by("column"):
+        bad = faults[ROW_NUMBER]
+        replaced.append(pl.when(pl.col(ROW_NUMBER).is_in(bad)).then(None)
+                        .otherwise(pl.col(column[0])).alias(column[0]))
+    return rows.with_columns(replaced) if replaced else rows
 
 
 def check_export(source: str, table: ExportTable, file: LandingFile, ctx: SchemaContext,
-                 accepted_mrns: set[str] | None) -> CheckedExport:
+                 accepted_mrns: Collection[str] | None) -> CheckedExport:
     """Check one current export; ``accepted_mrns`` is None for the patients export itself."""
     columns, schema_for = SCHEMAS[source]
     frame = text_frame(table, columns, ctx.site.missing_values)
-    schema = schema_for(ctx)
-    issues = schema_issues(frame, schema, file)
-    faulty = {(i.row_number, i.column) for i in issues}
-    if source == "medications":
-        issues += medication_row_issues(frame, ctx, file, faulty)
-
-    row_rules: dict[int, set[str]] = defaultdict(set)
-    for issue in issues:
-        if issue.severity == REJECTED_ROW:
-            row_rules[issue.row_number].add(issue.rule)
-    value_issues = [i for i in issues if i.severity != REJECTED_ROW]
-    row_issues = [i for i in issues if i.severity == REJECTED_ROW]
+    rules = ROW_RULES[source](ctx) if source in ROW_RULES else []
+    step1 = with_severity(schema_issues(frame, schema_for(ctx), rules, file))
+    row_faults = step1.filter(pl.col("severity") == REJECTED_ROW)
+    rejected = row_faults.select(ROW_NUMBER).unique()
 
     unconvertible = None
     if source == "medications":
-        only_factor = [r for r, rules in row_rules.items() if rules == {"no_conversion_factor"}]
-        unconvertible = frame.loc[sorted(only_factor)]
+        only_factor = (row_faults.group_by(ROW_NUMBER)
+                       .agg((pl.col("rule") == NO_CONVERSION_FACTOR).all().alias("only"))
+                       .filter("only").select(ROW_NUMBER))
+        unconvertible = frame.join(only_factor, on=ROW_NUMBER, how="semi").sort(ROW_NUMBER)
 
-    passed = frame.drop(index=sorted(row_rules))
+    passed = without_rows(frame, rejected)
     if source == "questionnaires":
-        passed = passed.assign(visit_code=[to_visit_code(e, ctx) for e in passed["event"]])
-    dup_issues, copies, conflicts = duplicate_issues(passed, source, file)
-    row_issues += [i for i in dup_issues if i.rule == "duplicate_conflict"]
-    warnings = [i for i in dup_issues if i.rule == "duplicate_identical"]
-    passed = passed.drop(index=sorted(copies | conflicts))
-
+        passed = passed.with_columns(visit_code(pl.col("event"), ctx).alias("visit_code"))
+    duplicates, copies, conflicts = duplicate_issues(passed, source, list(columns), file)
+    passed = without_rows(without_rows(passed, copies), conflicts)
+    step3 = empty_issues()
     if accepted_mrns is not None:
-        unknown = passed.index[~passed["mrn"].isin(accepted_mrns)]
-        row_issues += [Issue(file.file_name, file.source, file.site, int(r), "mrn",
-                             passed.at[r, "mrn"], "unknown_patient",
-                             f"mrn {passed.at[r, 'mrn']} has no accepted row in the current "
-                             "patients snapshot") for r in unknown]
-        passed = passed.drop(index=unknown)
+        step3 = unknown_patient_issues(passed, accepted_mrns, file)
+        passed = without_rows(passed, step3.select(ROW_NUMBER))
 
-    kept_values = []
-    for issue in value_issues:
-        if issue.row_number in passed.index:
-            passed.at[issue.row_number, issue.column] = None
-            kept_values.append(issue)
-
-    rejected_rows = {i.row_number for i in row_issues}
-    all_issues = sorted(row_issues + warnings + kept_values,
-                        key=lambda i: (i.row_number, i.column or "", i.rule))
-    return CheckedExport(passed, all_issues, table.rows_read, len(rejected_rows), unconvertible)
+    value_faults = step1.filter(pl.col("severity") == REJECTED_VALUE).join(
+        passed.select(ROW_NUMBER), on=ROW_NUMBER, how="semi")
+    passed = blank_bad_values(passed, value_faults)
+    issues = with_severity(pl.concat([
+        row_faults.drop("severity"), duplicates, step3, value_faults.drop("severity")]))
+    issues = issues.sort(ROW_NUMBER, pl.col("column").fill_null(""), "rule")
+    rows_rejected = pl.concat([rejected, conflicts, step3.select(ROW_NUMBER)]).n_unique()
+    return CheckedExport(passed.sort(ROW_NUMBER), issues, table.rows_read, rows_rejected,
+                         unconvertible)

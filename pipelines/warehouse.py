@@ -1,24 +1,26 @@
-"""The pipeline's own database, ``warehouse.duckdb``: raw history, the load's accepted rows,
-and the bookkeeping of every load.
+"""The pipeline's own database, ``warehouse.duckdb``: raw history, the load's staged and
+accepted rows, and the bookkeeping of every load.
 
 Connections are opened for one step and closed at once: DuckDB takes one writer process, and
-dbt (a subprocess) writes the same file between the ingest and publish steps.
+dbt (a subprocess) writes the same file between the ingest and publish steps. Rows move in and
+out as Arrow (polars frames), never row by row.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import polars as pl
 
-from pipelines.issues import ISSUE_COLUMNS
-from pipelines.reference import questionnaire_codebook
+from pipelines.reference import SOURCES, questionnaire_codebook
 
 WAREHOUSE_DB = "warehouse.duckdb"
+# DuckDB's own memory for one connection; the load's other memory is Python's and dbt's.
+MEMORY_LIMIT = "1GB"
 
 _LINEAGE = "site VARCHAR, file_name VARCHAR, row_number INTEGER, mrn VARCHAR"
 
@@ -44,12 +46,49 @@ ISSUE_DDL = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
     row_number INTEGER, "column" VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR,
     message VARCHAR"""
 
+# This load's files: status, rejection rule and accounting (rows are filled in by source).
+LANDING_FILES_DDL = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
+    export_date DATE, sha256 VARCHAR, status VARCHAR, rule VARCHAR, message VARCHAR,
+    rows_read INTEGER, rows_loaded INTEGER, rows_rejected INTEGER, loaded_at TIMESTAMP,
+    staged_as VARCHAR"""
+
+# Issue tables of this load: one per step that finds issues, unioned by `load_issues`.
+ISSUE_TABLES = ("ingest.issues_landing", *(f"ingest.issues_{s}" for s in SOURCES))
+
+
+def text_columns_ddl(source: str) -> str:
+    """A source's columns as read: every known column as text, other columns as one JSON."""
+    from schemas import SCHEMAS
+
+    columns, _ = SCHEMAS[source]
+    return ", ".join(f'"{c}" VARCHAR' for c in columns) + ", other_columns JSON"
+
+
+def raw_rows_table(source: str) -> str:
+    """The raw history of ``source``: every row of every file a load used, as read."""
+    return f"raw.{source}_rows"
+
+
+def work_dir(warehouse_dir: Path) -> Path:
+    """Where a load stages the text rows of the files it read (Arrow IPC, one file each),
+    between reading the landing folder and checking each source. Private to the owner and
+    removed once the ingest is done."""
+    return Path(warehouse_dir) / ".work"
+
+
+def fresh_work_dir(warehouse_dir: Path) -> Path:
+    folder = work_dir(warehouse_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    return folder
+
+
 SCHEMA_DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS ingest",
-    """CREATE TABLE IF NOT EXISTS raw.export_rows (load_id INTEGER, file_name VARCHAR,
-        sha256 VARCHAR, source VARCHAR, site VARCHAR, export_date DATE, row_number INTEGER,
-        record JSON)""",
+    *(f"""CREATE TABLE IF NOT EXISTS {raw_rows_table(source)} (load_id INTEGER,
+          file_name VARCHAR, sha256 VARCHAR, site VARCHAR, export_date DATE,
+          row_number INTEGER, {text_columns_ddl(source)})""" for source in SOURCES),
     f"CREATE TABLE IF NOT EXISTS main.load_audit ({LOAD_FILE_COLUMNS})",
     f"CREATE TABLE IF NOT EXISTS main.data_issues ({ISSUE_DDL})",
 ]
@@ -66,12 +105,14 @@ class WarehouseBusy(RuntimeError):
 def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB file; a lock held elsewhere becomes WarehouseBusy naming the holder."""
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as error:
         if "lock" not in str(error).lower():
             raise
         # DuckDB's message names the holder, e.g. "Conflicting lock is held in ... (PID 123)"
         raise WarehouseBusy(f"{path} is in use by another process: {error}") from error
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con
 
 
 @contextmanager
@@ -89,20 +130,20 @@ def connect(warehouse_dir: Path, read_only: bool = False) -> Iterator[duckdb.Duc
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, ddl: str,
-                  frame: pd.DataFrame) -> None:
-    """Replace ``table`` by ``frame``, typed by ``ddl`` whatever pandas guessed."""
+                  frame: pl.DataFrame | None = None) -> None:
+    """Replace ``table`` by ``frame`` (or make it empty), typed by ``ddl``."""
     con.execute(f"CREATE OR REPLACE TABLE {table} ({ddl})")
-    append_frame(con, table, frame)
+    if frame is not None:
+        append_frame(con, table, frame)
 
 
-def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Insert ``frame``'s columns by name; the table's types win over pandas' guesses."""
-    if not len(frame):
+def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Insert ``frame``'s columns by name, through Arrow; the table's types win."""
+    if not frame.height:
         return
-    con.register("incoming", frame)
+    con.register("incoming", frame.to_arrow())
     try:
-        names = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
     finally:
         con.unregister("incoming")
 
@@ -124,22 +165,6 @@ def files_used_before(con: duckdb.DuckDBPyConnection) -> dict[tuple, set[str]]:
 
 
 def stored_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute("SELECT DISTINCT sha256 FROM raw.export_rows").fetchall()}
-
-
-def raw_rows_frame(load_id: int, file, table) -> pd.DataFrame:
-    """Every record of one export as text with its lineage, for the raw history."""
-    return pd.DataFrame({
-        "load_id": load_id,
-        "file_name": file.file_name,
-        "sha256": file.sha256,
-        "source": file.source,
-        "site": file.site,
-        "export_date": file.export_date,
-        "row_number": [row_number for row_number, _ in table.records],
-        "record": [json.dumps(record, ensure_ascii=False) for _, record in table.records],
-    })
-
-
-def issues_frame(issues: list, load_id: int) -> pd.DataFrame:
-    return pd.DataFrame([i.as_record(load_id) for i in issues], columns=list(ISSUE_COLUMNS))
+    """The sha256 of every file the raw history holds."""
+    union = " UNION ".join(f"SELECT DISTINCT sha256 FROM {raw_rows_table(s)}" for s in SOURCES)
+    return {row[0] for row in con.execute(union).fetchall()}

@@ -1,4 +1,4 @@
-"""pandera schemas of the four clinic exports, one module per source."""
+"""pandera schemas of the four clinic exports (polars backend), one module per source."""
 
 from schemas import medications, patients, procedures, questionnaires
 

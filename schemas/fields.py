@@ -1,91 +1,155 @@
-"""Parsers for the text of one field. Each returns None when the text is not a valid value,
-so the same function both checks a field (pandera) and types it (the accepted rows)."""
+"""Parsers of one field's text, as polars expressions over a whole column.
+
+Each parser gives null where the text is not a valid value, so the same expression both checks
+a field (the pandera schemas) and types it (the accepted rows): checking and typing cannot
+disagree. Text is trimmed and matched case-insensitively where CONTRACT.md says so.
+
+A column of answers, codes or dates holds few distinct texts among many rows, so each public
+parser works out the value of every distinct text once and maps it back onto the column
+(``per_distinct``): a hash lookup per cell instead of a chain of string operations.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 
-from pipelines.config import normalise_label
+import polars as pl
 
-NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-REDCAP_EVENT = re.compile(r"^(?P<visit>[a-z0-9_]+?)_arm_\d+$")
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+REDCAP_EVENT = r"^([a-z0-9_]+?)_arm_[0-9]+$"
 
 SEX = {"f": "female", "female": "female", "m": "male", "male": "male", "o": "other",
        "other": "other", "x": "other"}
-MASTECTOMY_SIDES = {"left", "right", "bilateral"}
-TREATMENT_GROUPS = {1, 2}
+MASTECTOMY_SIDES = ("left", "right", "bilateral")
+TREATMENT_GROUPS = (1, 2)
 
 
-def parse_number(text: str) -> float | None:
-    """A decimal number written with '.', or None."""
-    if not NUMBER.match(text.strip()):
-        return None
-    value = float(text)
-    return value if math.isfinite(value) else None
+def per_distinct(text: pl.Expr, parser: Callable[[pl.Expr], pl.Expr],
+                 dtype: pl.DataType) -> pl.Expr:
+    """``parser`` applied to each distinct text of the column once, mapped back per cell."""
+
+    def apply(column: pl.Series) -> pl.Series:
+        distinct = column.drop_nulls().unique()
+        parsed = pl.select(parser(pl.lit(distinct)).cast(dtype)).to_series()
+        return column.replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+
+    return text.map_batches(apply, return_dtype=dtype)
 
 
-def parse_whole_number(text: str) -> int | None:
-    """A whole number: '3' and '3.0' are 3; '2.5' and 'three' are None."""
-    value = parse_number(text)
-    if value is None or not value.is_integer():
-        return None
-    return int(value)
+def label(text: pl.Expr) -> pl.Expr:
+    """A label, code or name as it is matched: trimmed and lower-cased."""
+    return text.str.strip_chars().str.to_lowercase()
 
 
-def parse_in_range(text: str, low: float, high: float, whole: bool) -> float | None:
-    """A number within [low, high] (whole numbers only when ``whole``), else None."""
-    value = parse_whole_number(text) if whole else parse_number(text)
-    if value is None or not low <= value <= high:
-        return None
-    return value
+def _number(text: pl.Expr) -> pl.Expr:
+    trimmed = text.str.strip_chars()
+    return pl.when(trimmed.str.contains(NUMBER)).then(trimmed.cast(pl.Float64, strict=False))
 
 
-def parse_positive(text: str) -> float | None:
+def _whole_number(text: pl.Expr) -> pl.Expr:
+    value = _number(text)
+    return pl.when(value == value.floor()).then(value)
+
+
+def number(text: pl.Expr) -> pl.Expr:
+    """A decimal number written with '.', or null (no exponents, no infinities)."""
+    return per_distinct(text, _number, pl.Float64)
+
+
+def whole_number(text: pl.Expr) -> pl.Expr:
+    """A whole number: '3' and '3.0' are 3; '2.5' and 'three' are null (as a float)."""
+    return per_distinct(text, _whole_number, pl.Float64)
+
+
+def in_range(text: pl.Expr, low: float, high: float, whole: bool) -> pl.Expr:
+    """A number within [low, high] (whole numbers only when ``whole``), else null."""
+
+    def parse(text: pl.Expr) -> pl.Expr:
+        value = _whole_number(text) if whole else _number(text)
+        return pl.when(value.is_between(low, high)).then(value)
+
+    return per_distinct(text, parse, pl.Float64)
+
+
+def positive(text: pl.Expr) -> pl.Expr:
     """A number greater than 0 (a dose, doses per day)."""
-    value = parse_number(text)
-    return value if value is not None and value > 0 else None
+
+    def parse(text: pl.Expr) -> pl.Expr:
+        value = _number(text)
+        return pl.when(value > 0).then(value)
+
+    return per_distinct(text, parse, pl.Float64)
 
 
-def parse_date(text: str, date_format: str) -> dt.date | None:
-    """A date in the site's format; never guessed."""
+@cache
+def parse_date_text(text: str, date_format: str) -> dt.date | None:
+    """One text as a date in ``date_format`` (Python's strptime), or None."""
     try:
         return dt.datetime.strptime(text.strip(), date_format).date()
     except ValueError:
         return None
 
 
-def map_code(text: str, labels: dict[str, str], codes: set[str] | frozenset[str],
-             case: str = "upper") -> str | None:
-    """A code written as itself (any case) or as a label the site maps."""
-    label = normalise_label(text)
-    if label in labels:
-        return labels[label]
-    code = label.upper() if case == "upper" else label
-    return code if code in codes else None
+def date(text: pl.Expr, date_format: str) -> pl.Expr:
+    """A date in the site's format, never guessed.
+
+    Python's strptime is the reference for ``date_format`` (the configuration speaks its
+    language; polars' own parser reads ``%y`` and short ``%Y`` years differently), so each
+    distinct text is parsed once (and remembered) and the result mapped back onto the column:
+    a column of dates holds few distinct texts.
+    """
+
+    def parse(column: pl.Series) -> pl.Series:
+        distinct = column.drop_nulls().unique()
+        parsed = pl.Series([parse_date_text(text, date_format) for text in distinct],
+                           dtype=pl.Date)
+        return column.replace_strict(distinct, parsed, default=None, return_dtype=pl.Date)
+
+    return text.map_batches(parse, return_dtype=pl.Date)
 
 
-def map_event(text: str, labels: dict[str, str], visit_codes: set[str]) -> str | None:
+def code(text: pl.Expr, labels: Mapping[str, str], codes: Iterable[str]) -> pl.Expr:
+    """A code written as itself (any case) or as a label the site maps; null otherwise.
+
+    ``labels`` are already lower-cased; a site's label wins over a code of the same spelling.
+    """
+    mapping = {known.lower(): known for known in codes} | dict(labels)
+    return per_distinct(text, lambda t: label(t).replace_strict(
+        mapping, default=None, return_dtype=pl.String), pl.String)
+
+
+def event(text: pl.Expr, labels: Mapping[str, str], visit_codes: Iterable[str]) -> pl.Expr:
     """A visit code, a REDCap unique event name ``<visit_code>_arm_<n>``, or a mapped label."""
-    code = map_code(text, labels, visit_codes)
-    if code is not None:
-        return code
-    match = REDCAP_EVENT.match(normalise_label(text))
-    if match and match["visit"].upper() in visit_codes:
-        return match["visit"].upper()
-    return None
+    visit_codes = list(visit_codes)
+    mapping = {known.lower(): known for known in visit_codes} | dict(labels)
+
+    def parse(text: pl.Expr) -> pl.Expr:
+        redcap = label(text).str.extract(REDCAP_EVENT, 1).str.to_uppercase()
+        return pl.coalesce(
+            label(text).replace_strict(mapping, default=None, return_dtype=pl.String),
+            pl.when(redcap.is_in(visit_codes)).then(redcap))
+
+    return per_distinct(text, parse, pl.String)
 
 
-def parse_sex(text: str) -> str | None:
-    return SEX.get(normalise_label(text))
+def sex(text: pl.Expr) -> pl.Expr:
+    return per_distinct(text, lambda t: label(t).replace_strict(
+        SEX, default=None, return_dtype=pl.String), pl.String)
 
 
-def parse_mastectomy_side(text: str) -> str | None:
-    side = normalise_label(text)
-    return side if side in MASTECTOMY_SIDES else None
+def mastectomy_side(text: pl.Expr) -> pl.Expr:
+    def parse(text: pl.Expr) -> pl.Expr:
+        side = label(text)
+        return pl.when(side.is_in(MASTECTOMY_SIDES)).then(side)
+
+    return per_distinct(text, parse, pl.String)
 
 
-def parse_treatment_group(text: str) -> int | None:
-    group = parse_whole_number(text)
-    return group if group in TREATMENT_GROUPS else None
+def treatment_group(text: pl.Expr) -> pl.Expr:
+    def parse(text: pl.Expr) -> pl.Expr:
+        group = _whole_number(text)
+        return pl.when(group.is_in([float(g) for g in TREATMENT_GROUPS])).then(group)
+
+    return per_distinct(text, parse, pl.Float64).cast(pl.Int32)

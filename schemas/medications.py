@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import pandera.pandas as pa
+import pandera.polars as pa
+import polars as pl
 
-from pipelines.config import normalise_label
 from pipelines.reference import mme_factors
 from schemas import fields
 from schemas.checks import (
+    RowRule,
     SchemaContext,
     optional,
     optional_date,
@@ -18,32 +19,52 @@ from schemas.checks import (
 
 REQUIRED = ("mrn", "drug", "dose", "unit", "doses_per_day", "start_date")
 COLUMNS = (*REQUIRED, "end_date", "route")
+ORAL = "oral"
 
 
-def to_drug(text: str, ctx: SchemaContext) -> str:
+def drug_name(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:
     """The drug name of the MME table the site's name maps to (or the name itself)."""
-    name = normalise_label(text)
-    return ctx.site.drugs.get(name, name)
+    name = fields.label(text)
+    return name.replace(dict(ctx.site.drugs)) if ctx.site.drugs else name
 
 
-def default_route(drug: str) -> str:
-    return "transdermal" if drug == "fentanyl" else "oral"
+def route(route_text: pl.Expr, drug: pl.Expr) -> pl.Expr:
+    """The route as written, or the route of the drug's MME factor (oral when unknown)."""
+    default = drug.replace_strict({d: f.route for d, f in mme_factors().items()},
+                                  default=ORAL, return_dtype=pl.String)
+    return pl.coalesce(fields.label(route_text), default)
 
 
-def conversion_fault(drug: str, unit: str, route: str | None) -> str | None:
-    """The column that stops a prescription's conversion to MME, or None when it converts.
+def conversion_fault(drug: pl.Expr, unit_text: pl.Expr, route_text: pl.Expr) -> pl.Expr:
+    """The field that stops a prescription's conversion to MME (drug, unit or route), or null
+    when it converts. ``drug`` is already mapped; a missing route takes the drug's default."""
+    factors = mme_factors()
+    factor_unit = drug.replace_strict({d: f.unit for d, f in factors.items()}, default=None,
+                                      return_dtype=pl.String)
+    factor_route = drug.replace_strict({d: f.route for d, f in factors.items()}, default=None,
+                                       return_dtype=pl.String)
+    return (pl.when(factor_unit.is_null()).then(pl.lit("drug"))
+            .when(fields.label(unit_text) != factor_unit).then(pl.lit("unit"))
+            .when(route(route_text, drug) != factor_route).then(pl.lit("route")))
 
-    ``drug`` is already mapped; ``unit`` and ``route`` are the export's text (route may be
-    missing, then the drug's default applies).
-    """
-    factor = mme_factors().get(drug)
-    if factor is None:
-        return "drug"
-    if normalise_label(unit) != factor.unit:
-        return "unit"
-    if normalise_label(route or default_route(drug)) != factor.route:
-        return "route"
-    return None
+
+def row_rules(ctx: SchemaContext) -> list[RowRule]:
+    """no_conversion_factor and end_before_start, checked only on fields without a fault of
+    their own (CONTRACT.md section 3). Every known column is in the checked frame."""
+    date_format = ctx.site.date_format
+    start_text, end_text = pl.col("start_date"), pl.col("end_date")
+    start, end = fields.date(start_text, date_format), fields.date(end_text, date_format)
+    drug_text, unit_text = pl.col("drug"), pl.col("unit")
+    route_text = pl.col("route")
+    fault = conversion_fault(drug_name(drug_text, ctx), unit_text, route_text)
+    return [
+        RowRule("no_conversion_factor", "drug",
+                drug_text.is_not_null() & unit_text.is_not_null() & fault.is_not_null(),
+                pl.format("{} {} {}: no MME conversion factor for this {}", drug_text,
+                          unit_text, pl.coalesce(route_text, pl.lit("(default route)")), fault)),
+        RowRule("end_before_start", "end_date", (start <= ctx.export_date) & (end < start),
+                pl.format("end_date {} is before start_date {}", end_text, start_text)),
+    ]
 
 
 def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
@@ -51,14 +72,15 @@ def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
         {
             "mrn": required(),
             "drug": required(),
-            "dose": required(rule_check("bad_dose", fields.parse_positive,
+            "dose": required(rule_check("bad_dose", fields.positive,
                                         "dose is not a number > 0")),
             "unit": required(),
-            "doses_per_day": required(rule_check("bad_dose", fields.parse_positive,
+            "doses_per_day": required(rule_check("bad_dose", fields.positive,
                                                  "doses_per_day is not a number > 0")),
             "start_date": required_date(ctx),
             "end_date": optional_date(ctx),
             "route": optional(),
         },
+        checks=[rule.check() for rule in row_rules(ctx)],
         name="medications",
     )

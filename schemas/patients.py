@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pandera.pandas as pa
+import pandera.polars as pa
 
 from schemas import fields
 from schemas.checks import (
@@ -26,12 +26,12 @@ def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
             "date_of_birth": required_date(ctx),
             "first_name": optional(),
             "last_name": optional(),
-            "sex": optional(rule_check("bad_value", fields.parse_sex,
+            "sex": optional(rule_check("bad_value", fields.sex,
                                        "sex is not f/female, m/male or o/other/x")),
             "mastectomy_date": optional_date(ctx),
-            "mastectomy_side": optional(rule_check("bad_value", fields.parse_mastectomy_side,
+            "mastectomy_side": optional(rule_check("bad_value", fields.mastectomy_side,
                                                    "not left, right or bilateral")),
-            "treatment_group": optional(rule_check("bad_value", fields.parse_treatment_group,
+            "treatment_group": optional(rule_check("bad_value", fields.treatment_group,
                                                    "treatment_group is not 1 or 2")),
         },
         name="patients",

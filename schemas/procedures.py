@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pandera.pandas as pa
+import pandera.polars as pa
+import polars as pl
 
 from pipelines.reference import procedure_codes
 from schemas import fields
@@ -12,8 +13,8 @@ REQUIRED = ("mrn", "procedure_date", "procedure")
 COLUMNS = (*REQUIRED, "notes")
 
 
-def to_procedure_code(text: str, ctx: SchemaContext) -> str | None:
-    return fields.map_code(text, ctx.site.procedures, procedure_codes(), case="lower")
+def procedure_code(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:
+    return fields.code(text, ctx.site.procedures, procedure_codes())
 
 
 def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
@@ -22,7 +23,7 @@ def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
             "mrn": required(),
             "procedure_date": required_date(ctx),
             "procedure": required(rule_check(
-                "unknown_procedure", lambda t: to_procedure_code(t, ctx),
+                "unknown_procedure", lambda t: procedure_code(t, ctx),
                 "not a procedure code nor a label the site maps")),
             "notes": optional(),
         },

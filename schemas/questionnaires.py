@@ -3,7 +3,8 @@ against its valid set in the codebook (dbt_project/seeds/questionnaire_codebook.
 
 from __future__ import annotations
 
-import pandera.pandas as pa
+import pandera.polars as pa
+import polars as pl
 
 from pipelines.reference import CodebookItem, questionnaire_codebook, visit_orders
 from schemas import fields
@@ -13,25 +14,25 @@ REQUIRED = ("mrn", "event", "assessment_date")
 COLUMNS = REQUIRED + tuple(item.item for item in questionnaire_codebook())
 
 
-def to_visit_code(text: str, ctx: SchemaContext) -> str | None:
-    return fields.map_event(text, ctx.site.events, set(visit_orders()))
+def visit_code(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:
+    return fields.event(text, ctx.site.events, visit_orders())
 
 
-def parse_item(text: str, item: CodebookItem) -> float | None:
-    return fields.parse_in_range(text, item.min_value, item.max_value, item.whole_numbers_only)
+def item_value(text: pl.Expr, item: CodebookItem) -> pl.Expr:
+    return fields.in_range(text, item.min_value, item.max_value, item.whole_numbers_only)
 
 
 def item_column(item: CodebookItem) -> pa.Column:
     kind = "an integer" if item.whole_numbers_only else "a number"
     return optional(rule_check(
-        "out_of_range", lambda text: parse_item(text, item),
+        "out_of_range", lambda text: item_value(text, item),
         f"not {kind} in {item.min_value}..{item.max_value}"))
 
 
 def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
     columns = {
         "mrn": required(),
-        "event": required(rule_check("unknown_event", lambda t: to_visit_code(t, ctx),
+        "event": required(rule_check("unknown_event", lambda t: visit_code(t, ctx),
                                      "not a visit code nor a label the site maps")),
         "assessment_date": required_date(ctx),
     }

@@ -1,8 +1,8 @@
-"""Publish assets: the de-identified tables, then analytics.duckdb with published/."""
+"""Publish assets: the de-identified outputs staged, then renamed into place together."""
 
 import dagster as dg
 
-from pipelines import load, publish
+from pipelines import publish
 from pipelines.assets.retry import retry_when_busy
 from pipelines.resources import PmpsSettings
 
@@ -11,30 +11,23 @@ MARTS = [dg.AssetKey(name) for name in ("patients", "outcomes", "questionnaire_i
                                          "load_data_issues")]
 
 
-@dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED, deps=MARTS,
-          ins={"load_issues": dg.AssetIn(key=["ingest", "load_issues"])},
-          description="The published tables, de-identified, with the group-level summaries.")
-def study_tables(pmps: PmpsSettings, load_issues: load.LoadRecord) -> publish.PublishedTables:
-    with retry_when_busy(pmps):
-        return publish.build_tables(pmps.load().warehouse_dir, load_issues.load_audit)
-
-
 @dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED,
-          ins={"study_tables": dg.AssetIn(key=[PUBLISHED, "study_tables"]),
-               "load_issues": dg.AssetIn(key=["ingest", "load_issues"])},
-          description="analytics.duckdb and published/ (summary CSVs, report.html), staged and "
-                      "renamed into place together once the load is recorded.")
-def analytics_database(context: dg.AssetExecutionContext, pmps: PmpsSettings,
-                       study_tables: publish.PublishedTables,
-                       load_issues: load.LoadRecord) -> None:
+          deps=[*MARTS, dg.AssetKey(["ingest", "load_issues"])],
+          description="analytics.duckdb (de-identified, with the group-level summaries), the "
+                      "summary CSVs and report.html, staged in <warehouse>/.release.")
+def study_tables(pmps: PmpsSettings) -> dg.MaterializeResult:
     with retry_when_busy(pmps):
-        written = publish.publish_load(pmps.load().warehouse_dir, study_tables,
-                                       load_issues.load_audit)
-    context.add_output_metadata({
-        "load_id": load_issues.load_id,
-        "files": [str(path) for path in written],
-        **{f"rows_{name}": len(frame) for name, frame in study_tables.tables.items()},
-    })
+        rows = publish.stage_release(pmps.load().warehouse_dir)
+    return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in rows.items()})
+
+
+@dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED, deps=[study_tables],
+          description="The load recorded in the history, then analytics.duckdb and published/ "
+                      "renamed into place.")
+def analytics_database(pmps: PmpsSettings) -> dg.MaterializeResult:
+    with retry_when_busy(pmps):
+        written = publish.publish_release(pmps.load().warehouse_dir)
+    return dg.MaterializeResult(metadata={"files": [str(path) for path in written]})
 
 
 publish_assets = [study_tables, analytics_database]

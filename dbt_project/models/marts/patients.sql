@@ -2,19 +2,25 @@ with patients as (
     select * from {{ ref('int_patients_grouped') }}
 ),
 
+patient_keys as (
+    select * from {{ ref('stg_ingest__patient_keys') }}
+),
+
 final as (
     select
-        site,
-        mrn,
-        group_code,
-        in_analysis,
-        age_at_index,
-        sex,
-        mastectomy_side,
-        months_since_mastectomy,
-        ni_types,
-        usgdn_sessions::integer as usgdn_sessions
+        patient_keys.patient_key,
+        patients.site,
+        patients.mrn,
+        patients.group_code,
+        patients.in_analysis,
+        patients.age_at_index,
+        patients.sex,
+        patients.mastectomy_side,
+        patients.months_since_mastectomy,
+        patients.ni_types,
+        patients.usgdn_sessions::integer as usgdn_sessions
     from patients
+    inner join patient_keys using (site, mrn)
 )
 
 select * from final

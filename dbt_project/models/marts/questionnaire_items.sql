@@ -1,24 +1,38 @@
 -- One row per answered, valid questionnaire item (invalid answers were set aside at ingest).
--- The codebook seed decides which columns are items (clinic totals are not).
+-- The codebook seed decides which columns are items (clinic totals are not). The pseudonym
+-- is joined per assessment, before the unpivot multiplies the rows.
 with questionnaires as (
     select * from {{ ref('stg_ingest__questionnaires') }}
+),
+
+patient_keys as (
+    select * from {{ ref('stg_ingest__patient_keys') }}
 ),
 
 codebook as (
     select item, param_code from {{ ref('questionnaire_codebook') }} where kind = 'item'
 ),
 
+assessments as (
+    select
+        patient_keys.patient_key,
+        questionnaires.site,
+        questionnaires.mrn,
+        questionnaires.visit_code,
+        columns('^(nrs|pd_[a-z0-9]+|dash_[a-z0-9]+|phq9_[a-z0-9]+)$')
+    from questionnaires
+    inner join patient_keys using (site, mrn)
+),
+
 unpivoted as (
-    unpivot (
-        select site, mrn, visit_code, columns('^(nrs|pd_[a-z0-9]+|dash_[a-z0-9]+|phq9_[a-z0-9]+)$')
-        from questionnaires
-    )
+    unpivot assessments
     on columns('^(nrs|pd_[a-z0-9]+|dash_[a-z0-9]+|phq9_[a-z0-9]+)$')
     into name item value response
 ),
 
 final as (
     select
+        unpivoted.patient_key,
         unpivoted.site,
         unpivoted.mrn,
         unpivoted.visit_code,
