@@ -7,7 +7,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f)
 
-.PHONY: demo test lint dbt-parse dev clean
+.PHONY: demo test lint dbt-parse dev bench clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(INSTALLED)
 
 test: $(MANIFEST) lint
 	$(BIN)/pytest
+
+# The load at registry scale (1 000, 10 000 and 100 000 patients), timed against the floor
+# (../shared/bench/floor.py) where it is present. Not part of `make test`; takes minutes.
+bench: $(MANIFEST)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 # Run history and sensor cursors live in data/warehouse/dagster_home (as for `pmps load`).
 dev: $(MANIFEST)

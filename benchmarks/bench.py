@@ -1,0 +1,179 @@
+"""The load at registry scale: `make bench` (not part of `make test`).
+
+For each size (default 1 000, 10 000 and 100 000 patients over 4 sites) it writes a synthetic
+registry with `pmps demo --patients N`, then runs, each in a fresh process:
+
+- `pmps load` on it (a full load into a new warehouse),
+- the nightly case: one site sends a newer questionnaires snapshot, and `pmps load` again,
+- when ../shared/bench/floor.py is there, the floor (the core of a load done by DuckDB alone
+  over the same files), timed alternately with the full load: `--repeat` rounds of
+  (load, floor), so both see the same machine.
+
+It prints, for every run: wall time, questionnaire rows per second, peak memory of the whole
+process tree (dbt's subprocess included, sampled every 20 ms) and the time of each Dagster
+step; for the full loads also the floor's time and the ratio load / floor.
+
+    .venv/bin/python benchmarks/bench.py [--sizes 1000 10000 100000] [--repeat 2] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+PROJECT = Path(__file__).resolve().parents[1]
+FLOOR = PROJECT.parent / "shared" / "bench" / "floor.py"
+STEP_LINE = re.compile(r"^step seconds: (.*)$", re.MULTILINE)
+SAMPLE_SECONDS = 0.02
+
+
+@dataclass
+class Run:
+    """One command's wall time, peak memory of its process tree, and its output."""
+
+    wall_s: float
+    peak_mb: float
+    output: str
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Resident memory of a process and all of its descendants, in bytes."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass  # it ended between the listing and the reading
+    return total
+
+
+def measure(command: list[str], env: dict[str, str], cwd: Path) -> Run:
+    """Run ``command``, sampling the memory of its process tree until it ends."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    process = psutil.Process(child.pid)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                peak = max(peak, tree_rss(process))
+            except psutil.Error:
+                return
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = child.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {child.returncode}:\n{output[-3000:]}")
+    run = Run(wall, peak / 2**20, output)
+    found = STEP_LINE.search(output)
+    if found:
+        for part in found.group(1).split(", "):
+            step, seconds = part.rsplit(" ", 1)
+            run.steps[step] = float(seconds)
+    return run
+
+
+def pmps(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.cli", *args]
+
+
+def questionnaire_rows(landing: Path) -> int:
+    """Data rows of the newest questionnaires snapshot of each site."""
+    newest: dict[str, Path] = {}
+    for path in sorted(landing.glob("questionnaires_*.csv")):
+        newest[path.name.split("_")[1]] = path
+    return sum(max(sum(1 for _ in path.open(encoding="utf-8")) - 1, 0)
+               for path in newest.values())
+
+
+def describe(label: str, run: Run, rows: int, floor: float | None = None) -> str:
+    line = (f"  {label:<9} wall {run.wall_s:7.1f} s   {rows / run.wall_s:9.0f} questionnaire "
+            f"rows/s   peak {run.peak_mb:6.0f} MB")
+    if floor:
+        line += f"   floor {floor:5.1f} s   load/floor {run.wall_s / floor:4.1f}"
+    steps = ", ".join(f"{step.replace('ingest__', '').replace('published__', '')} "
+                      f"{seconds:.1f}" for step, seconds in run.steps.items()
+                      if not step.endswith(("_identity", "_rows", "_baseline", "_order",
+                                            "_structure")))
+    return line + (f"\n            steps: {steps}" if steps else "")
+
+
+def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> list[str]:
+    from pipelines.registry_cohort import write_changed_snapshot
+
+    folder = work / f"registry_{patients}"
+    shutil.rmtree(folder, ignore_errors=True)
+    landing = folder / "landing"
+    subprocess.run(pmps("demo", "--landing", str(landing), "--patients", str(patients)),
+                   env=env, cwd=PROJECT, check=True, capture_output=True)
+    rows = questionnaire_rows(landing)
+    lines = [f"{patients} patients, {rows} questionnaire rows"]
+    loads, floors = [], []
+    for round_number in range(repeat):
+        warehouse = folder / f"warehouse_{round_number}"
+        loads.append(measure(pmps("load", "--landing", str(landing), "--warehouse",
+                                  str(warehouse)), env, PROJECT))
+        if FLOOR.exists():
+            floors.append(measure([sys.executable, str(FLOOR), str(landing)], env, PROJECT))
+    floor = statistics.median(run.wall_s for run in floors) if floors else None
+    for number, run in enumerate(loads, start=1):
+        lines.append(describe(f"full #{number}", run, rows,
+                              floors[number - 1].wall_s if floors else None))
+    full = statistics.median(run.wall_s for run in loads)
+    if floor:
+        lines.append(f"  median: load {full:.1f} s, floor {floor:.1f} s, "
+                     f"load/floor {full / floor:.1f}")
+    write_changed_snapshot(landing, patients)
+    nightly = measure(pmps("load", "--landing", str(landing), "--warehouse",
+                           str(folder / "warehouse_0")), env, PROJECT)
+    lines.append(describe("nightly", nightly, questionnaire_rows(landing)))
+    lines.append(f"  nightly / full: {nightly.wall_s / full:.2f}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="full loads (each followed by the floor) per size")
+    parser.add_argument("--work", type=Path, help="folder for the cohorts (default: a "
+                        "temporary folder, removed afterwards)")
+    args = parser.parse_args(argv)
+    env = {**os.environ, "PMPS_PSEUDONYM_KEY": "benchmark"}
+    work = args.work or Path(tempfile.mkdtemp(prefix="pmps-bench-"))
+    print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+          f"floor: {FLOOR if FLOOR.exists() else 'not found, not timed'}", flush=True)
+    try:
+        for patients in args.sizes:
+            for line in bench_size(patients, args.repeat, work, env):
+                print(line, flush=True)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
