@@ -13,8 +13,8 @@ from pipelines.readers import (
     MissingColumns,
     UnreadableFile,
     build_table,
-    cell_text,
     read_export,
+    read_xlsx,
 )
 
 DEFAULT = SiteConfig()
@@ -330,10 +330,21 @@ def test_csv_text_named_xlsx_is_unreadable(tmp_path):
         ("  a1001 ", "%Y-%m-%d", "a1001"),
         (dt.datetime(2026, 1, 15, 0, 0), "%Y-%m-%d", "2026-01-15"),
         (dt.date(2026, 1, 15), "%d/%m/%Y", "15/01/2026"),
+        (True, "%Y-%m-%d", "TRUE"),
+        (False, "%Y-%m-%d", "FALSE"),
     ],
 )
-def test_cell_text(value, date_format, expected):
-    assert cell_text(value, date_format) == expected
+def test_xlsx_cell_text(tmp_path, value, date_format, expected):
+    """One XLSX cell as text: whole numbers without '.0', non-whole numbers with their
+    decimals, date cells in the site's date format, booleans as TRUE/FALSE, text trimmed."""
+    path = write_xlsx(tmp_path, "patients_pune_20261124.xlsx", [
+        ["mrn", "date_of_birth", "last_name"],
+        ["A1", "1960-01-02", value],
+    ])
+    site = SiteConfig(date_format=date_format)
+    for table in (read_export(path, "patients", site), read_xlsx(path, "patients", site)):
+        assert table.records == [(1, {"mrn": "A1", "date_of_birth": "1960-01-02",
+                                      "last_name": expected})]
 
 
 def test_build_table_finds_the_header_and_numbers_records():

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import publish, report
+from pipelines import publish, report, warehouse
 
 GENERATED_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -372,24 +372,79 @@ def test_generated_time_defaults_to_now() -> None:
 # ---- writing the page --------------------------------------------------------------------
 
 
-def publish_tables() -> publish.PublishedTables:
-    items = pd.DataFrame(columns=["patient_key", "site", "visit_code", "param_code", "item",
-                                  "response"])
-    return publish.PublishedTables({**study_tables(), "questionnaire_items": items})
+def outcome_rows() -> pd.DataFrame:
+    """A few published outcomes rows (NRS at two visits for three patients in the analysis,
+    one outside it), from which the release computes its summaries."""
+    columns = ["patient_key", "site", "mrn", "group_code", "in_analysis", "visit_code",
+               "visit_order", "param_code", "value", "change", "pct_change",
+               "change_from_pre_usgdn"]
+    return pd.DataFrame([
+        ("a1", "demo", "A1", "NI_USGDN", True, "BASELINE", 0, "NRS", 9.0, 0.0, 0.0, None),
+        ("a1", "demo", "A1", "NI_USGDN", True, "POST_USGDN", 2, "NRS", 2.0, -7.0, -77.8, -5.0),
+        ("a2", "demo", "A2", "NI_USGDN", True, "BASELINE", 0, "NRS", 10.0, 0.0, 0.0, None),
+        ("a2", "demo", "A2", "NI_USGDN", True, "POST_USGDN", 2, "NRS", 3.0, -7.0, -70.0, -4.0),
+        ("b1", "demo", "B1", "USGDN_ONLY", True, "BASELINE", 0, "NRS", 8.0, 0.0, 0.0, 0.0),
+        ("b1", "demo", "B1", "USGDN_ONLY", True, "POST_USGDN", 2, "NRS", 1.0, -7.0, -87.5,
+         -7.0),
+        ("c1", "demo", "C1", None, False, "BASELINE", 0, "NRS", 5.0, 0.0, 0.0, None),
+    ], columns=columns)
 
 
-def test_a_release_renames_the_rendered_page_into_place(tmp_path: Path) -> None:
+def hand_made_warehouse(warehouse_dir: Path) -> None:
+    """warehouse.duckdb as the ingest and dbt leave it for the publish step: the marts (with
+    the identifying columns they are ordered by), this load's files and issues."""
+    patients = study_tables()["patients"].assign(
+        mrn=lambda t: t["patient_key"].str.upper())
+    outcomes = outcome_rows()
+    load_audit = study_tables()["load_audit"]
+    this_load = load_audit[load_audit["load_id"] == 2]
+    with warehouse.connect(warehouse_dir) as con:
+        for table, extra in (("patients", ", mrn VARCHAR"), ("outcomes", ", mrn VARCHAR"),
+                             ("questionnaire_items", "")):
+            con.execute(f"CREATE TABLE main.{table} ({publish.TABLE_DDL[table]}{extra})")
+        con.execute(f"CREATE TABLE ingest.load_audit ({warehouse.LOAD_FILE_COLUMNS})")
+        con.execute(f"CREATE TABLE main.load_data_issues ({warehouse.ISSUE_DDL})")
+        for table, rows in (("main.patients", patients), ("main.outcomes", outcomes),
+                            ("main.load_audit", load_audit[load_audit["load_id"] == 1]),
+                            ("ingest.load_audit", this_load)):
+            con.register("incoming", rows)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+            con.unregister("incoming")
+        con.execute("""INSERT INTO main.load_data_issues VALUES (2, 'x.csv', 'medications',
+                       'demo', 3, 'dose', '0', 'bad_dose', 'rejected_row', 'dose not > 0')""")
+
+
+@pytest.fixture
+def fixed_time(monkeypatch) -> None:
+    """The release renders its page at GENERATED_AT, so the test can render the same page."""
+    render = report.render_report
+    monkeypatch.setattr(report, "render_report",
+                        lambda tables, generated_at=None: render(tables, GENERATED_AT))
+
+
+def test_a_release_renames_the_rendered_page_into_place(tmp_path: Path, fixed_time) -> None:
+    hand_made_warehouse(tmp_path)
     target = tmp_path / "published" / "report.html"
-    release = publish.stage_release(tmp_path, publish_tables())
-    assert not target.exists()  # staged beside its final name until the load is recorded
-    release.commit()
-    assert target.read_text(encoding="utf-8") == report.render_report(publish_tables().tables)
+    rows = publish.stage_release(tmp_path)
+    assert rows["patients"] == 6 and rows["outcomes"] == 7
+    assert not target.exists()  # staged beside the outputs until the load is recorded
+    assert not (tmp_path / "analytics.duckdb").exists()
+    publish.publish_release(tmp_path)
+    # the page is the one the report renders from the published tables
+    published = publish.report_tables(tmp_path / "analytics.duckdb")
+    assert target.read_text(encoding="utf-8") == report.render_report(published)
+    assert list(published["group_summary"]["mean_sd"][
+        (published["group_summary"]["group_code"] == "ALL")
+        & (published["group_summary"]["visit_code"] == "BASELINE")]) == ["9.0 (1.0)"]
     assert sorted(os.listdir(target.parent)) == [
         "change_summary.csv", "group_summary.csv", "report.html", "responder_summary.csv"]
+    assert not publish.release_dir(tmp_path).exists()
 
 
 def test_a_failed_rename_keeps_the_old_page_and_leaves_no_staged_file(tmp_path: Path,
-                                                                       monkeypatch) -> None:
+                                                                       monkeypatch,
+                                                                       fixed_time) -> None:
+    hand_made_warehouse(tmp_path)
     target = tmp_path / "published" / "report.html"
     target.parent.mkdir()
     target.write_text("old page", encoding="utf-8")
@@ -397,17 +452,23 @@ def test_a_failed_rename_keeps_the_old_page_and_leaves_no_staged_file(tmp_path: 
     def failing_replace(source, destination):
         raise OSError("disk full")
 
-    monkeypatch.setattr(publish.os, "replace", failing_replace)
-    release = publish.stage_release(tmp_path, publish_tables())
-    with pytest.raises(OSError, match="disk full"):
-        try:
-            release.commit()
-        finally:
-            release.discard()
+    publish.stage_release(tmp_path)
+    with monkeypatch.context() as patched:
+        patched.setattr(publish.os, "replace", failing_replace)
+        with pytest.raises(OSError, match="disk full"):
+            publish.publish_release(tmp_path)
     assert target.read_text(encoding="utf-8") == "old page"
     assert os.listdir(target.parent) == ["report.html"]
     assert not (tmp_path / "analytics.duckdb").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    # what the failed release staged stays in its own folder, never beside the outputs, and
+    # the next load's staging starts by removing it
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".release", "published", "warehouse.duckdb"]
+    leftover = publish.release_dir(tmp_path) / "leftover.tmp"
+    leftover.write_text("from the failed load", encoding="utf-8")
+    publish.stage_release(tmp_path)
+    assert not leftover.exists()
 
 
 # ---- in a real browser -------------------------------------------------------------------

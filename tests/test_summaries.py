@@ -8,15 +8,19 @@ import math
 import statistics
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 from scipy import stats
 
+from pipelines.publish import TABLE_DDL, columns_of
+from pipelines.reference import responder_criteria
 from pipelines.summaries import (
     change_summary,
-    format_mean_sd,
     group_summary,
+    one_decimal_sql,
     paired_tests,
     responder_summary,
     round_half_away,
@@ -50,8 +54,30 @@ def outcome(patient: str, group: str | None, visit: str, param: str, value: floa
             "change_from_pre_usgdn": pre}
 
 
-def frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows)
+OUTCOME_SCHEMA = {"patient_key": pl.String, "group_code": pl.String, "visit_code": pl.String,
+                  "visit_order": pl.Int32, "param_code": pl.String, "value": pl.Float64,
+                  "category": pl.String, "change": pl.Float64, "pct_change": pl.Float64,
+                  "change_from_pre_usgdn": pl.Float64}
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=OUTCOME_SCHEMA, strict=False)
+
+
+def summarise(summary, outcomes: pl.DataFrame, table: str) -> list[dict]:
+    """Run one summary over ``outcomes`` as the published outcomes table (its DDL) in an
+    in-memory DuckDB, and return its rows as dicts (nulls as None)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"CREATE TABLE outcomes ({TABLE_DDL['outcomes']})")
+        con.register("test_rows", outcomes)
+        con.execute("INSERT INTO outcomes BY NAME SELECT * FROM test_rows")
+        result = summary(con, "outcomes")
+        result = result if isinstance(result, pl.DataFrame) else result.pl()
+    finally:
+        con.close()
+    assert sorted(result.columns) == sorted(columns_of(table))
+    return result.to_dicts()
 
 
 def null(value) -> bool:
@@ -96,30 +122,51 @@ def test_round_half_away_accepts_a_numpy_float():
 
 
 @pytest.mark.parametrize(
-    ("mean", "sd", "expected"),
+    ("value", "expected"),
+    [(1.25, "1.3"), (-1.25, "-1.3"), (0.15, "0.2"), (1.45, "1.5"), (0.85, "0.9"),
+     (9.95, "10.0"), (0.04999999999, "0.1"), (0.0499999, "0.0"), (-0.04, "0.0"),
+     (-0.0, "0.0"), (-0.05, "-0.1"), (7, "7.0"), (1234.5678, "1234.6"), (12.375, "12.4")],
+)
+def test_one_decimal_sql_rounds_as_round_half_away(value, expected):
+    """mean_sd is formatted in SQL: the same rounding as round_half_away(value, 1)."""
+    assert round_half_away(value, 1) == expected
+    con = duckdb.connect()
+    try:
+        [(text,)] = con.execute(
+            f"SELECT {one_decimal_sql('x')} FROM (SELECT ?::DOUBLE AS x)", [value]).fetchall()
+    finally:
+        con.close()
+    assert text == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
     [
-        (9.6, None, "9.6 (NA)"),
-        (9.6, math.nan, "9.6 (NA)"),
-        (9.55, 0.85, "9.6 (0.9)"),  # both rounded half away from zero
-        (-0.04, 0.04, "0.0 (0.0)"),
-        (12.0, 3.25, "12.0 (3.3)"),
+        ([9.6], "9.6 (NA)"),  # sd is null for n = 1
+        ([8.7, 9.55, 10.4], "9.6 (0.9)"),  # mean 9.55, sd 0.85: both rounded half away
+        ([-0.08, -0.04, 0.0], "0.0 (0.0)"),  # mean -0.04, sd 0.04: never -0.0
+        ([8.75, 12.0, 15.25], "12.0 (3.3)"),  # mean 12, sd 3.25
+        ([-0.05], "-0.1 (NA)"),  # half away from zero on the negative side too
     ],
 )
-def test_format_mean_sd(mean, sd, expected):
-    assert format_mean_sd(mean, sd) == expected
+def test_group_summary_mean_sd_text(values, expected):
+    rows = [outcome(f"p{i}", G1, "BASELINE", "NRS", v) for i, v in enumerate(values)]
+    for row in summarise(group_summary, frame(rows), "group_summary"):
+        assert row["mean_sd"] == expected
 
 
 # ---- group_summary -----------------------------------------------------------------------
 
 
-def summary_by_key(table: pd.DataFrame) -> dict[tuple, dict]:
-    return {(r["group_code"], r["visit_code"], r["param_code"]): r
-            for r in table.to_dict("records")}
+def summary_by_key(outcomes: pl.DataFrame) -> dict[tuple, dict]:
+    rows = summarise(group_summary, outcomes, "group_summary")
+    table = {(r["group_code"], r["visit_code"], r["param_code"]): r for r in rows}
+    assert len(table) == len(rows)  # one row per group, visit and parameter
+    return table
 
 
 def test_group_summary_single_value_has_no_sd():
-    table = group_summary(frame([outcome("p1", G1, "BASELINE", "NRS", 7.0)]))
-    rows = summary_by_key(table)
+    rows = summary_by_key(frame([outcome("p1", G1, "BASELINE", "NRS", 7.0)]))
     assert set(rows) == {(G1, "BASELINE", "NRS"), ("ALL", "BASELINE", "NRS")}
     for row in rows.values():
         assert row["n"] == 1
@@ -133,7 +180,7 @@ def test_group_summary_single_value_has_no_sd():
 def test_group_summary_statistics_and_linear_quartiles():
     values = [2.0, 3.0, 5.0, 10.0]
     rows = [outcome(f"p{i}", G1, "BASELINE", "NRS", v) for i, v in enumerate(values)]
-    row = summary_by_key(group_summary(frame(rows)))[(G1, "BASELINE", "NRS")]
+    row = summary_by_key(frame(rows))[(G1, "BASELINE", "NRS")]
     assert row["n"] == 4
     assert row["mean"] == pytest.approx(5.0)  # 20 / 4
     # squared deviations 9 + 4 + 0 + 25 = 38, / (4 - 1) -> sd = sqrt(38 / 3) = 3.559
@@ -152,7 +199,7 @@ def test_group_summary_all_group_and_patients_outside_the_analysis():
     rows = [outcome(f"a{i}", G1, "BASELINE", "NRS", v) for i, v in enumerate([2, 3, 5, 10])]
     rows += [outcome(f"b{i}", G2, "BASELINE", "NRS", v) for i, v in enumerate([4, 8])]
     rows.append(outcome("z", None, "BASELINE", "NRS", 99))  # no USGDN: in no summary
-    table = summary_by_key(group_summary(frame(rows)))
+    table = summary_by_key(frame(rows))
     assert set(table) == {(G1, "BASELINE", "NRS"), (G2, "BASELINE", "NRS"),
                           ("ALL", "BASELINE", "NRS")}
     g2 = table[(G2, "BASELINE", "NRS")]
@@ -177,7 +224,7 @@ def test_group_summary_one_row_per_group_visit_and_parameter():
         outcome("p1", G1, "POST_NI", "NRS", 4), outcome("p1", G1, "BASELINE", "DASH", 50.0),
         outcome("p1", G1, "FU_6M", "PHQ9", 12.375),
     ]
-    table = summary_by_key(group_summary(frame(rows)))
+    table = summary_by_key(frame(rows))
     assert set(table) == {(g, v, p) for g in (G1, "ALL") for v, p in
                           [("BASELINE", "NRS"), ("POST_NI", "NRS"), ("BASELINE", "DASH"),
                            ("FU_6M", "PHQ9")]}
@@ -191,7 +238,7 @@ def test_group_summary_mean_sd_rounds_half_away():
     # mean (1.2 + 1.3) / 2 = 1.25 -> 1.3; sd = 0.1 / sqrt(2) = 0.0707 -> 0.1
     rows = [outcome("p1", G2, "POST_USGDN", "NRS", 1.2),
             outcome("p2", G2, "POST_USGDN", "NRS", 1.3)]
-    row = summary_by_key(group_summary(frame(rows)))[(G2, "POST_USGDN", "NRS")]
+    row = summary_by_key(frame(rows))[(G2, "POST_USGDN", "NRS")]
     assert row["mean_sd"] == "1.3 (0.1)"
 
 
@@ -204,7 +251,7 @@ ROUNDED_POST_USGDN = [0.3, 0.3, -0.7, 1.1, -2.0, 1.6]  # the same, rounded by ha
 PRE_USGDN = [-1.0, -1.0, -1.0000000000000002, -1.0, -1.0, -1.0]  # all equal once rounded
 
 
-def change_outcomes() -> pd.DataFrame:
+def change_outcomes() -> pl.DataFrame:
     rows = []
     for i in range(6):
         p = f"p{i}"
@@ -223,9 +270,11 @@ def change_outcomes() -> pd.DataFrame:
 
 
 def change_rows() -> dict[tuple, dict]:
-    table = change_summary(change_outcomes())
-    return {(r["group_code"], r["visit_code"], r["param_code"], r["reference"]): r
-            for r in table.to_dict("records")}
+    table = summarise(change_summary, change_outcomes(), "change_summary")
+    rows = {(r["group_code"], r["visit_code"], r["param_code"], r["reference"]): r
+            for r in table}
+    assert len(rows) == len(table)
+    return rows
 
 
 def test_change_summary_rows_baseline_and_pre_usgdn_references():
@@ -325,7 +374,16 @@ def test_responder_criteria_seed_matches_instruments():
                                                        nan_ok=True)
 
 
-def responder_outcomes() -> pd.DataFrame:
+def test_responder_summary_reads_the_criteria_of_instruments():
+    # responder_summary takes its criteria from the seed, through pipelines.reference
+    read = [(c.criterion, c.param_code, c.measure,
+             math.nan if c.threshold is None else c.threshold) for c in responder_criteria()]
+    assert [r[:3] for r in read] == CRITERIA[["criterion", "param_code", "measure"]].apply(
+        tuple, axis=1).tolist()
+    assert [r[3] for r in read] == pytest.approx(CRITERIA["threshold"].tolist(), nan_ok=True)
+
+
+def responder_outcomes() -> pl.DataFrame:
     rows = [
         # p1: NRS 10 -> 7: change -3, pct -30
         outcome("p1", G1, "BASELINE", "NRS", 10, change=0.0, pct=0.0),
@@ -360,9 +418,10 @@ def responder_outcomes() -> pd.DataFrame:
 
 
 def test_responder_summary_counts():
-    table = responder_summary(responder_outcomes(), CRITERIA)
+    table = summarise(responder_summary, responder_outcomes(), "responder_summary")
     got = {(r["group_code"], r["visit_code"], r["criterion"]):
-           (r["n_evaluable"], r["n_responders"]) for r in table.to_dict("records")}
+           (r["n_evaluable"], r["n_responders"]) for r in table}
+    assert len(got) == len(table)
     g1_post_ni = {
         "NRS_30PCT": (2, 2),  # p1 (-30), p3 (-50); p2 zero baseline and p4 not evaluable
         "NRS_50PCT": (2, 1),  # p3
@@ -383,9 +442,8 @@ def test_responder_summary_counts():
 
 
 def test_responder_summary_percentages_and_visit_order():
-    table = responder_summary(responder_outcomes(), CRITERIA)
-    rows = {(r["group_code"], r["visit_code"], r["criterion"]): r
-            for r in table.to_dict("records")}
+    table = summarise(responder_summary, responder_outcomes(), "responder_summary")
+    rows = {(r["group_code"], r["visit_code"], r["criterion"]): r for r in table}
     assert rows[(G1, "POST_NI", "NRS_2PT")]["pct_responders"] == pytest.approx(200 / 3)  # 2/3
     assert rows[(G1, "POST_NI", "PAINDETECT_UNLIKELY")]["pct_responders"] == pytest.approx(
         100 / 3)
@@ -398,8 +456,8 @@ def test_responder_summary_percentages_and_visit_order():
 def test_responder_zero_baseline_is_evaluable_for_nrs_2pt_only():
     rows = [outcome("p2", G1, "BASELINE", "NRS", 0, change=0.0),
             outcome("p2", G1, "FU_3M", "NRS", 0, change=0.0)]
-    table = responder_summary(frame(rows), CRITERIA)
+    table = summarise(responder_summary, frame(rows), "responder_summary")
     got = {(r["group_code"], r["criterion"]): (r["n_evaluable"], r["n_responders"],
                                                 r["pct_responders"])
-           for r in table.to_dict("records")}
+           for r in table}
     assert got == {(G1, "NRS_2PT"): (1, 0, 0.0), ("ALL", "NRS_2PT"): (1, 0, 0.0)}

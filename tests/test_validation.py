@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -33,13 +34,29 @@ def check(source: str, rows: list[list[str]], accepted_mrns: set[str] | None = N
     return check_export(source, table, file, SchemaContext(site, export_date), accepted_mrns)
 
 
+ISSUE_COLUMNS = ["file_name", "source", "site", "row_number", "column", "value", "rule",
+                 "message", "severity"]
+
+
+def issues(result: CheckedExport) -> list[SimpleNamespace]:
+    """The issues, one object per issue with its columns as attributes."""
+    assert sorted(result.issues.columns) == sorted(ISSUE_COLUMNS)
+    return [SimpleNamespace(**issue) for issue in result.issues.iter_rows(named=True)]
+
+
 def found(result: CheckedExport) -> set[tuple]:
     """(row_number, column, rule) of every issue."""
-    return {(i.row_number, i.column, i.rule) for i in result.issues}
+    return {(i.row_number, i.column, i.rule) for i in issues(result)}
 
 
 def accepted(result: CheckedExport) -> list[int]:
-    return sorted(int(r) for r in result.rows.index)
+    return sorted(int(r) for r in result.rows["row_number"])
+
+
+def row(result: CheckedExport, number: int) -> dict[str, str | None]:
+    """The accepted row with this row number, as {column: text}."""
+    [record] = result.rows.filter(result.rows["row_number"] == number).to_dicts()
+    return record
 
 
 def accounting(result: CheckedExport) -> tuple[int, int, int]:
@@ -59,8 +76,8 @@ def test_missing_key_once_per_empty_required_column():
     ])
     assert found(result) == {(1, "mrn", "missing_key"), (1, "date_of_birth", "missing_key"),
                              (2, "date_of_birth", "missing_key"), (4, "mrn", "missing_key")}
-    assert all(i.severity == "rejected_row" for i in result.issues)
-    assert all(i.value is None for i in result.issues)
+    assert all(i.severity == "rejected_row" for i in issues(result))
+    assert all(i.value is None for i in issues(result))
     assert accounting(result) == (4, 1, 3)  # rows_read = rows_loaded + rows_rejected
     assert accepted(result) == [3]
 
@@ -78,7 +95,7 @@ def test_bad_date_is_not_also_date_in_future():
                              (2, "procedure_date", "date_in_future"),
                              (4, "procedure_date", "bad_date"),
                              (5, "procedure_date", "bad_date")}
-    values = {i.row_number: i.value for i in result.issues}
+    values = {i.row_number: i.value for i in issues(result)}
     assert values == {1: "2026-02-30", 2: "2026-11-25", 4: "24/11/2026", 5: "2027-02-30"}
     assert accounting(result) == (5, 1, 4)
 
@@ -115,7 +132,7 @@ def test_events_codes_redcap_names_and_site_labels():
         ["A1", "week 2", "2026-02-20", "3"],
     ], site=site)
     assert found(result) == {(4, "event", "unknown_event")}
-    assert result.rows.loc[[1, 2, 3], "visit_code"].tolist() == ["BASELINE", "POST_NI",
+    assert [row(result, n)["visit_code"] for n in (1, 2, 3)] == ["BASELINE", "POST_NI",
                                                                  "POST_USGDN"]
 
 
@@ -163,9 +180,9 @@ def test_medication_rules():
     }
     assert accounting(result) == (12, 4, 8)
     assert accepted(result) == [1, 2, 9, 11]
-    assert result.rows.at[9, "end_date"] is None  # the bad value counts as missing
+    assert row(result, 9)["end_date"] is None  # the bad value counts as missing
     # rows rejected only for the conversion factor still make MME missing where active
-    assert sorted(int(r) for r in result.unconvertible.index) == [3, 4, 12]
+    assert sorted(int(r) for r in result.unconvertible["row_number"]) == [3, 4, 12]
 
 
 def test_medication_site_drug_names():
@@ -188,15 +205,15 @@ def test_optional_fields_that_do_not_parse_are_bad_values():
     assert found(result) == {(1, "sex", "bad_value"), (1, "mastectomy_date", "bad_value"),
                              (1, "mastectomy_side", "bad_value"),
                              (1, "treatment_group", "bad_value")}
-    assert {i.severity for i in result.issues} == {"rejected_value"}
-    assert {i.column: i.value for i in result.issues} == {
+    assert {i.severity for i in issues(result)} == {"rejected_value"}
+    assert {i.column: i.value for i in issues(result)} == {
         "sex": "w", "mastectomy_date": "2026-13-01", "mastectomy_side": "both",
         "treatment_group": "3"}
     assert accounting(result) == (2, 2, 0)  # the rest of the row is used
-    assert result.rows.loc[1, ["sex", "mastectomy_date", "mastectomy_side",
-                               "treatment_group"]].isna().all()
-    assert result.rows.at[1, "date_of_birth"] == "1960-01-02"
-    assert result.rows.at[2, "sex"] == "F"
+    assert all(row(result, 1)[c] is None for c in ["sex", "mastectomy_date", "mastectomy_side",
+                                                   "treatment_group"])
+    assert row(result, 1)["date_of_birth"] == "1960-01-02"
+    assert row(result, 2)["sex"] == "F"
 
 
 def test_questionnaire_values_out_of_range_only_on_surviving_rows():
@@ -221,14 +238,14 @@ def test_questionnaire_values_out_of_range_only_on_surviving_rows():
         (5, "dash_score", "out_of_range"), (5, "dash_1", "out_of_range"),
         (5, "phq9_1", "out_of_range"),
     }
-    severities = {(i.row_number, i.rule): i.severity for i in result.issues}
+    severities = {(i.row_number, i.rule): i.severity for i in issues(result)}
     assert severities[(1, "out_of_range")] == "rejected_value"
     assert accounting(result) == (5, 3, 2)
     assert accepted(result) == [1, 4, 5]
-    row1 = result.rows.loc[1]
-    assert row1[["nrs", "pd_total", "dash_1", "phq9_total"]].isna().all()
+    row1 = row(result, 1)
+    assert all(row1[c] is None for c in ["nrs", "pd_total", "dash_1", "phq9_total"])
     assert (row1["dash_score"], row1["phq9_1"]) == ("62.5", "3.0")
-    assert result.rows.at[4, "visit_code"] == "BASELINE"
+    assert row(result, 4)["visit_code"] == "BASELINE"
 
 
 def test_site_missing_values_replace_the_defaults():
@@ -240,7 +257,7 @@ def test_site_missing_values_replace_the_defaults():
         ["-99", "BASELINE", "2026-01-05", "4"],  # an empty key
     ], site=site)
     assert found(result) == {(2, "nrs", "out_of_range"), (3, "mrn", "missing_key")}
-    assert result.rows.at[1, "nrs"] is None
+    assert row(result, 1)["nrs"] is None
 
 
 def test_blank_rows_keep_their_row_number_in_issues():
@@ -264,7 +281,7 @@ def test_identical_rows_are_one_row_and_the_copies_count_as_loaded():
     ])
     assert found(result) == {(2, None, "duplicate_identical"), (4, None, "duplicate_identical"),
                              (5, None, "duplicate_identical")}
-    assert {i.severity for i in result.issues} == {"warning"}
+    assert {i.severity for i in issues(result)} == {"warning"}
     assert accounting(result) == (5, 5, 0)
     assert accepted(result) == [1, 3]
 
@@ -297,7 +314,7 @@ def test_patient_conflict_rejects_every_row_of_it():
     ])
     assert found(result) == {(1, None, "duplicate_conflict"), (2, None, "duplicate_conflict"),
                              (4, None, "duplicate_identical")}
-    conflicts = [i for i in result.issues if i.rule == "duplicate_conflict"]
+    conflicts = [i for i in issues(result) if i.rule == "duplicate_conflict"]
     assert {i.severity for i in conflicts} == {"rejected_row"}
     assert accounting(result) == (5, 3, 2)
     assert accepted(result) == [3, 5]
@@ -359,7 +376,7 @@ def test_unknown_patient_mrn_is_case_sensitive():
     assert found(result) == {(1, "mrn", "unknown_patient"), (3, "mrn", "unknown_patient"),
                              (4, "mrn", "missing_key"), (5, None, "duplicate_conflict"),
                              (6, None, "duplicate_conflict")}
-    unknown = {i.row_number: (i.value, i.severity) for i in result.issues
+    unknown = {i.row_number: (i.value, i.severity) for i in issues(result)
                if i.rule == "unknown_patient"}
     assert unknown == {1: ("a1008", "rejected_row"), 3: ("A9999", "rejected_row")}
     assert accounting(result) == (6, 1, 5)
@@ -381,6 +398,15 @@ def test_patients_export_is_checked_without_a_patient_list(source):
                                           ""]]}[source]
     assert found(check(source, rows, accepted_mrns={"A1"})) == set()
     assert found(check(source, rows, accepted_mrns={"A2"})) == {(1, "mrn", "unknown_patient")}
+
+
+@pytest.mark.parametrize("mrns", [{"A1"}, frozenset({"A1"}), ["A1"], ("A1",), {"A1": 1}.keys()],
+                         ids=["set", "frozenset", "list", "tuple", "dict_keys"])
+def test_accepted_mrns_may_be_any_collection(mrns):
+    result = check("procedures", [PROCEDURES, ["A1", "2026-01-05", "usgdn", ""],
+                                  ["B1", "2026-01-05", "usgdn", ""]], accepted_mrns=mrns)
+    assert found(result) == {(2, "mrn", "unknown_patient")}
+    assert accepted(result) == [1]
 
 
 @pytest.mark.parametrize("source", ["patients", "procedures", "questionnaires", "medications"])

@@ -1,0 +1,166 @@
+"""Published outputs of a load as comparable tables, for the registry regression test.
+
+A snapshot holds every table of ``analytics.duckdb``, the warehouse's ``data_issues``, the
+summary CSVs as published, and the text of every table of ``report.html``. Snapshots are stored
+as Parquet (zstd) and compared cell by cell: rows are matched after sorting, numbers within
+1e-9 (SQL and NumPy sum in different orders), everything else exactly.
+
+    .venv/bin/python -m tests.regression record DIR   # re-record tests/recorded/registry_2000
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+RECORDED = Path(__file__).resolve().parent / "recorded" / "registry_2000"
+PATIENTS, SEED = 2000, 1
+IGNORED = {"load_audit": ["loaded_at"]}  # the clock of the load
+
+
+class ReportTables(HTMLParser):
+    """The text of each <table> of the report, cell by cell: table id, row, column, text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, int, int, str]] = []
+        self._table: str | None = None
+        self._row = self._column = -1
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self._table, self._row = dict(attrs).get("id") or f"table{len(self.rows)}", -1
+        elif tag == "tr" and self._table:
+            self._row, self._column = self._row + 1, -1
+        elif tag in ("td", "th") and self._table:
+            self._column, self._cell = self._column + 1, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            text = " ".join("".join(self._cell).split())
+            self.rows.append((self._table, self._row, self._column, text))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def snapshot(warehouse: Path) -> dict[str, pd.DataFrame]:
+    """Everything a load published, as data frames named by table (CSV files: ``csv_*``)."""
+    tables: dict[str, pd.DataFrame] = {}
+    con = duckdb.connect(str(warehouse / "analytics.duckdb"), read_only=True)
+    try:
+        for (name,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                   "WHERE table_schema = 'main'").fetchall():
+            tables[name] = con.execute(f"SELECT * FROM {name}").df()
+    finally:
+        con.close()
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        tables["data_issues"] = con.execute("SELECT * FROM main.data_issues").df()
+    finally:
+        con.close()
+    for path in sorted((warehouse / "published").glob("*.csv")):
+        tables[f"csv_{path.stem}"] = pd.read_csv(path)
+    parser = ReportTables()
+    parser.feed((warehouse / "published" / "report.html").read_text(encoding="utf-8"))
+    tables["report_tables"] = pd.DataFrame(parser.rows,
+                                           columns=["table", "row", "column", "text"])
+    for name, dropped in IGNORED.items():
+        if name in tables:
+            tables[name] = tables[name].drop(columns=dropped)
+    return tables
+
+
+def save(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name, frame in tables.items():
+        frame.to_parquet(folder / f"{name}.parquet", compression="zstd", index=False)
+
+
+def load(folder: Path) -> dict[str, pd.DataFrame]:
+    return {path.stem: pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (
+        isinstance(value, float) and math.isnan(value))
+
+
+def _sort_text(value: object) -> str:
+    if _missing(value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()[:10] if value == value.normalize() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _same(found: object, wanted: object) -> bool:
+    if _missing(found) or _missing(wanted):
+        return _missing(found) and _missing(wanted)
+    if isinstance(found, float) or isinstance(wanted, float):
+        try:
+            return math.isclose(float(found), float(wanted), rel_tol=1e-9, abs_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    return _sort_text(found) == _sort_text(wanted)
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    keys = ["|".join(_sort_text(v) for v in row) for row in frame.itertuples(index=False)]
+    return frame.assign(_key=keys).sort_values("_key").drop(columns="_key").reset_index(
+        drop=True)
+
+
+def differences(found: pd.DataFrame, wanted: pd.DataFrame, name: str,
+                limit: int = 10) -> list[str]:
+    """How ``found`` differs from ``wanted``: columns, row count, then cells."""
+    if list(found.columns) != list(wanted.columns):
+        return [f"{name}: columns {list(found.columns)}, recorded {list(wanted.columns)}"]
+    if len(found) != len(wanted):
+        return [f"{name}: {len(found)} rows, recorded {len(wanted)}"]
+    found, wanted = _sorted(found), _sorted(wanted)
+    problems = []
+    for column in wanted.columns:
+        for row, (a, b) in enumerate(zip(found[column], wanted[column], strict=True)):
+            if not _same(a, b):
+                problems.append(f"{name}.{column} (sorted row {row}): {a!r}, recorded {b!r}")
+                if len(problems) >= limit:
+                    return problems
+    return problems
+
+
+def record(work: Path) -> None:
+    """Load the registry twice with the current code and store both snapshots."""
+    from pipelines.registry_cohort import write_changed_snapshot, write_registry_exports
+    from tests.conftest import run_pmps
+
+    landing, warehouse = work / "landing", work / "warehouse"
+    write_registry_exports(landing, PATIENTS, seed=SEED, faults=True)
+    run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse), cwd=work)
+    save(snapshot(warehouse), RECORDED / "load_1")
+    write_changed_snapshot(landing, PATIENTS, seed=SEED)
+    run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse), cwd=work)
+    save(snapshot(warehouse), RECORDED / "load_2")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "record":
+        sys.exit(__doc__)
+    record(Path(sys.argv[2]))
