@@ -152,8 +152,8 @@ def duplicate_issues(passed: pl.DataFrame, source: str, content: list[str],
 
 def unknown_patient_issues(passed: pl.DataFrame, accepted_mrns: Collection[str],
                            file: LandingFile) -> pl.DataFrame:
-    unknown = passed.filter(~pl.col("mrn").is_in(pl.Series(list(accepted_mrns),
-                                                           dtype=pl.String)))
+    known = pl.Series(list(accepted_mrns), dtype=pl.String).implode()
+    unknown = passed.filter(~pl.col("mrn").is_in(known))
     return issue_frame(unknown.select(
         ROW_NUMBER, pl.lit("mrn").alias("column"), pl.col("mrn").alias("value"),
         pl.lit("unknown_patient").alias("rule"),
@@ -169,7 +169,7 @@ def blank_bad_values(rows: pl.DataFrame, value_issues: pl.DataFrame) -> pl.DataF
     """Values with a value-level issue count as missing."""
     replaced = []
     for column, faults in value_issues.group_by("column"):
-        bad = faults[ROW_NUMBER]
+        bad = faults[ROW_NUMBER].implode()
         replaced.append(pl.when(pl.col(ROW_NUMBER).is_in(bad)).then(None)
                         .otherwise(pl.col(column[0])).alias(column[0]))
     return rows.with_columns(replaced) if replaced else rows

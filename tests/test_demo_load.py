@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -122,10 +124,14 @@ def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load):
     """The hand-worked dbt unit tests (scoring, baseline, MME), run on their own."""
     dbt = PROJECT_ROOT / ".venv" / "bin" / "dbt"
     database = (demo_load.warehouse / "warehouse.duckdb").resolve()
+    target = demo_load.root / "dbt_target"
     result = subprocess.run(
         [str(dbt) if dbt.exists() else "dbt", "test", "--select", "resource_type:unit_test",
-         "--vars", f'{{"warehouse_db": "{database}"}}', "--target-path",
-         str(demo_load.root / "dbt_target")],
-        cwd=PROJECT_ROOT / "dbt_project", capture_output=True, text=True, timeout=300)
+         "--target-path", str(target)],
+        cwd=PROJECT_ROOT / "dbt_project", capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PMPS_WAREHOUSE_DB": str(database)})
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=5 " in result.stdout
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert len(results) >= 5
+    assert {r["unique_id"].split(".")[0] for r in results} == {"unit_test"}
+    assert {r["status"] for r in results} == {"pass"}
