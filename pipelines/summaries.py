@@ -115,10 +115,10 @@ def change_summary(con: duckdb.DuckDBPyConnection, outcomes: str) -> pl.DataFram
         ORDER BY {_group_visit_order()}, {_order('param_code', parameter_order())},
                  {_order('reference', list(REFERENCES))}""").pl()
     statistics = []
-    for row in groups.iter_rows(named=True):
+    for number, row in enumerate(groups.drop("changes").iter_rows(named=True)):
         low, high = confidence_interval(row["mean_change"], row["sd_change"], row["n_pairs"])
-        p_wilcoxon, p_ttest = paired_tests(np.asarray(row["changes"], dtype=float))
-        statistics.append((low, high, p_wilcoxon, p_ttest))
+        changes = groups["changes"][number].to_numpy()  # one group's vector, without Python floats
+        statistics.append((low, high, *paired_tests(changes)))
     columns = ["ci95_low", "ci95_high", "p_wilcoxon", "p_ttest"]
     return groups.drop("changes").hstack(pl.DataFrame(
         statistics, schema={c: pl.Float64 for c in columns}, orient="row"))
