@@ -130,13 +130,18 @@ def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> l
                    env=env, cwd=PROJECT, check=True, capture_output=True)
     rows = questionnaire_rows(landing)
     lines = [f"{patients} patients, {rows} questionnaire rows"]
+    floor_input = folder / "floor"  # the floor writes floor.duckdb beside the files it reads
+    floor_input.mkdir()
+    for path in landing.iterdir():
+        os.link(path, floor_input / path.name)
     loads, floors = [], []
     for round_number in range(repeat):
         warehouse = folder / f"warehouse_{round_number}"
         loads.append(measure(pmps("load", "--landing", str(landing), "--warehouse",
                                   str(warehouse)), env, PROJECT))
         if FLOOR.exists():
-            floors.append(measure([sys.executable, str(FLOOR), str(landing)], env, PROJECT))
+            floors.append(measure([sys.executable, str(FLOOR), str(floor_input)], env,
+                                  PROJECT))
     floor = statistics.median(run.wall_s for run in floors) if floors else None
     for number, run in enumerate(loads, start=1):
         lines.append(describe(f"full #{number}", run, rows,
