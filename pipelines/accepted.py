@@ -30,9 +30,9 @@ def typed_patients(rows: pl.DataFrame, ctx: SchemaContext, site: str,
     date_format = ctx.site.date_format
     return rows.select(
         *_lineage(site, file_name), "first_name", "last_name",
-        fields.date(pl.col("date_of_birth"), date_format).alias("date_of_birth"),
+        fields.date_value("date_of_birth", date_format).alias("date_of_birth"),
         fields.sex(pl.col("sex")).alias("sex"),
-        fields.date(pl.col("mastectomy_date"), date_format).alias("mastectomy_date"),
+        fields.date_value("mastectomy_date", date_format).alias("mastectomy_date"),
         fields.mastectomy_side(pl.col("mastectomy_side")).alias("mastectomy_side"),
         fields.treatment_group(pl.col("treatment_group")).alias("treatment_group"),
     )
@@ -42,7 +42,7 @@ def typed_procedures(rows: pl.DataFrame, ctx: SchemaContext, site: str,
                      file_name: str) -> pl.DataFrame:
     return rows.select(
         *_lineage(site, file_name),
-        fields.date(pl.col("procedure_date"), ctx.site.date_format).alias("procedure_date"),
+        fields.date_value("procedure_date", ctx.site.date_format).alias("procedure_date"),
         procedure_code(pl.col("procedure"), ctx).alias("procedure_code"),
         "notes",
     )
@@ -63,7 +63,7 @@ def typed_questionnaires(rows: pl.DataFrame, ctx: SchemaContext, site: str,
     return rows.select(
         *_lineage(site, file_name),
         visit_code(pl.col("event"), ctx).alias("visit_code"),
-        fields.date(pl.col("assessment_date"), ctx.site.date_format).alias("assessment_date"),
+        fields.date_value("assessment_date", ctx.site.date_format).alias("assessment_date"),
         *items,
     )
 
@@ -78,8 +78,8 @@ def typed_medications(rows: pl.DataFrame, ctx: SchemaContext, site: str, file_na
         fields.number(pl.col("dose")).alias("dose"),
         fields.label(pl.col("unit")).alias("unit"),
         fields.number(pl.col("doses_per_day")).alias("doses_per_day"),
-        fields.date(pl.col("start_date"), date_format).alias("start_date"),
-        fields.date(pl.col("end_date"), date_format).alias("end_date"),
+        fields.date_value("start_date", date_format).alias("start_date"),
+        fields.date_value("end_date", date_format).alias("end_date"),
         route(pl.col("route"), drug).alias("route"),
         pl.lit(convertible).alias("is_convertible"),
     )

@@ -18,6 +18,7 @@ RULE_SEVERITY: dict[str, str] = {
     "missing_key": REJECTED_ROW,
     "bad_date": REJECTED_ROW,
     "date_in_future": REJECTED_ROW,
+    "malformed_row": REJECTED_ROW,
     "unknown_event": REJECTED_ROW,
     "unknown_procedure": REJECTED_ROW,
     "bad_dose": REJECTED_ROW,

@@ -79,6 +79,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def display_name(name: str) -> str:
+    """A file name as it is stored and printed: a name that is not valid UTF-8 keeps its bad
+    bytes as escapes (``\\xe9``), so no file name can stop a load."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def scan_landing(landing_dir: Path) -> list[LandingFile]:
     """Every entry directly in the landing folder that counts: regular files and links.
 
@@ -86,12 +92,13 @@ def scan_landing(landing_dir: Path) -> list[LandingFile]:
     never followed; a badly named regular file is rejected here with ``bad_file_name``.
     """
     files = []
-    for path in sorted(landing_dir.iterdir(), key=lambda p: p.name):
+    for path in sorted(landing_dir.iterdir(), key=lambda p: display_name(p.name)):
         if path.name.startswith("."):
             continue
-        export = parse_file_name(path.name)
+        name = display_name(path.name)
+        export = parse_file_name(name)
         if path.is_symlink():
-            entry = LandingFile(path.name, path, None, export)
+            entry = LandingFile(name, path, None, export)
             if export is None:
                 entry = entry.rejected("bad_file_name", "file name does not match "
                                        "<source>_<site>_<YYYYMMDD>.<csv|xlsx>")
@@ -104,11 +111,11 @@ def scan_landing(landing_dir: Path) -> list[LandingFile]:
         try:
             digest = sha256_of(path)
         except OSError as error:
-            files.append(LandingFile(path.name, path, None, export).rejected(
+            files.append(LandingFile(name, path, None, export).rejected(
                 "bad_file_name" if export is None else "unreadable_file",
                 f"cannot read the file: {error.strerror}"))
             continue
-        entry = LandingFile(path.name, path, digest, export)
+        entry = LandingFile(name, path, digest, export)
         if export is None:
             entry = entry.rejected(
                 "bad_file_name", "file name does not match <source>_<site>_<YYYYMMDD>.<csv|xlsx>")

@@ -39,6 +39,7 @@ from pipelines.reference import SOURCES
 from pipelines.validation import check_export
 from schemas import SCHEMAS
 from schemas.checks import SchemaContext
+from schemas.fields import DATE_CELL
 
 ISSUE_COLUMNS_DDL = """file_name VARCHAR, source VARCHAR, site VARCHAR, row_number INTEGER,
     "column" VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, severity VARCHAR"""
@@ -49,7 +50,7 @@ def read_landing_file(entry: LandingFile, config: Config) -> tuple[LandingFile, 
     if entry.status == REJECTED:
         return entry, None
     try:
-        table = read_export(entry.path, entry.source, config.site(entry.site))
+        table = read_export(entry.path, entry.source, config.site(entry.site), config.limits)
     except UnreadableFile as error:
         return entry.rejected("unreadable_file", str(error)), None
     except MissingColumns as error:
@@ -71,14 +72,27 @@ def unknown_column_issues(entry: LandingFile, header: list[str]) -> list[Issue]:
             for name in header if name and name not in columns]
 
 
+MALFORMED = "malformed: message"  # a staged row's malformed_row message, if any
+
+
 def staged_frame(source: str, table: ExportTable) -> pl.DataFrame:
-    """One readable file's text rows: the known columns, other columns as one JSON object."""
+    """One readable file's rows as read: the known columns (with their date cells), other
+    columns as one JSON object, and why a record does not fit the header, if it does not."""
     columns, _ = SCHEMAS[source]
     other = [name for name in table.names if name not in columns]
+    date_cells = [c for c in table.rows.columns if c.startswith(DATE_CELL)]
     return table.rows.select(
-        ROW_NUMBER, *[c for c in table.names if c in columns],
+        ROW_NUMBER, *[c for c in table.names if c in columns], *date_cells,
         (pl.struct(other).struct.json_encode() if other else pl.lit(None, pl.String))
-        .alias("other_columns"))
+        .alias("other_columns"),
+    ).join(table.malformed.rename({"message": MALFORMED}), on=ROW_NUMBER, how="left")
+
+
+def staged_table(frame: pl.DataFrame) -> ExportTable:
+    """The rows a source's step checks, from their staged frame."""
+    malformed = frame.filter(pl.col(MALFORMED).is_not_null()).select(
+        ROW_NUMBER, pl.col(MALFORMED).alias("message"))
+    return ExportTable(0, [], frame.drop("other_columns", MALFORMED), malformed)
 
 
 def stage_rows(folder: Path, position: int, frame: pl.DataFrame) -> str:
@@ -135,7 +149,9 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
                 if (entry.source == source and entry.status in (LOADED, SUPERSEDED)
                         and entry.sha256 not in stored):
                     stored.add(entry.sha256)
-                    new.append(pl.read_ipc(folder / staged[entry.file_name]).with_columns(
+                    rows = pl.read_ipc(folder / staged[entry.file_name])
+                    new.append(rows.drop(MALFORMED, *(c for c in rows.columns
+                                                      if c.startswith(DATE_CELL))).with_columns(
                         load_id=pl.lit(load_id), file_name=pl.lit(entry.file_name),
                         sha256=pl.lit(entry.sha256), site=pl.lit(entry.site),
                         export_date=pl.lit(entry.export_date)))
@@ -173,7 +189,6 @@ def accepted_mrns(con: duckdb.DuckDBPyConnection, site: str) -> pl.Series:
 def ingest_source(source: str, config: Config) -> dict[str, int]:
     """Check every current snapshot of ``source`` and store its accepted rows, typed, with
     the issues found and each file's accounting. Returns rows read, loaded and rejected."""
-    columns, _ = SCHEMAS[source]
     typed, issues = [], []
     totals = Counter()
     with warehouse.connect(config.warehouse_dir) as con:
@@ -181,10 +196,9 @@ def ingest_source(source: str, config: Config) -> dict[str, int]:
         folder = warehouse.work_dir(config.warehouse_dir)
         for entry, staged_as in files:
             ctx = SchemaContext(config.site(entry.site), entry.export_date)
-            rows = pl.read_ipc(folder / staged_as).drop("other_columns")
+            table = staged_table(pl.read_ipc(folder / staged_as))
             known = None if source == "patients" else accepted_mrns(con, entry.site)
-            checked = check_export(source, ExportTable(0, list(columns), rows), entry, ctx,
-                                   known)
+            checked = check_export(source, table, entry, ctx, known)
             issues.append(checked.issues)
             typed.append(TYPERS[source](checked.rows, ctx, entry.site, entry.file_name))
             if checked.unconvertible is not None and checked.unconvertible.height:

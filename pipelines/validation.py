@@ -18,8 +18,9 @@ import polars as pl
 from pipelines.issues import ISSUE_SCHEMA, REJECTED_ROW, REJECTED_VALUE, with_severity
 from pipelines.landing import LandingFile
 from pipelines.readers import ROW_NUMBER, ExportTable
-from schemas import SCHEMAS
+from schemas import DATE_COLUMNS, SCHEMAS
 from schemas.checks import NOT_NULLABLE, RowRule, SchemaContext
+from schemas.fields import date_cell_column
 from schemas.medications import row_rules
 from schemas.questionnaires import visit_code
 
@@ -45,16 +46,27 @@ class CheckedExport:
         return self.rows_read - self.rows_rejected
 
 
-def text_frame(table: ExportTable, columns: tuple[str, ...],
-               missing_values: frozenset[str]) -> pl.DataFrame:
+def text_frame(table: ExportTable, source: str, missing_values: frozenset[str]) -> pl.DataFrame:
     """Every known column as text (absent optional ones all missing), by row number; a
-    missing-value token is missing."""
+    missing-value token is missing. Each date column comes with its date cells (XLSX), all
+    missing in a CSV."""
+    columns, _ = SCHEMAS[source]
     tokens = sorted(missing_values)
     present = set(table.rows.columns)
+    date_cells = [date_cell_column(c) for c in DATE_COLUMNS[source]]
     return table.rows.select(
         ROW_NUMBER,
         *[pl.when(pl.col(c).str.to_lowercase().is_in(tokens)).then(None).otherwise(pl.col(c))
-          .alias(c) if c in present else pl.lit(None, pl.String).alias(c) for c in columns])
+          .alias(c) if c in present else pl.lit(None, pl.String).alias(c) for c in columns],
+        *[pl.col(c) if c in present else pl.lit(None, pl.Date).alias(c) for c in date_cells])
+
+
+def malformed_issues(table: ExportTable, file: LandingFile) -> pl.DataFrame:
+    """Records that do not fit the header (CONTRACT.md section 1, Malformed text)."""
+    return issue_frame(table.malformed.select(
+        ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
+        pl.lit(None, pl.String).alias("value"), pl.lit("malformed_row").alias("rule"),
+        "message"), file)
 
 
 def python_repr(value: pl.Expr) -> pl.Expr:
@@ -179,9 +191,10 @@ def check_export(source: str, table: ExportTable, file: LandingFile, ctx: Schema
                  accepted_mrns: Collection[str] | None) -> CheckedExport:
     """Check one current export; ``accepted_mrns`` is None for the patients export itself."""
     columns, schema_for = SCHEMAS[source]
-    frame = text_frame(table, columns, ctx.site.missing_values)
+    frame = text_frame(table, source, ctx.site.missing_values)
     rules = ROW_RULES[source](ctx) if source in ROW_RULES else []
-    step1 = with_severity(schema_issues(frame, schema_for(ctx), rules, file))
+    step1 = with_severity(pl.concat([malformed_issues(table, file),
+                                     schema_issues(frame, schema_for(ctx), rules, file)]))
     row_faults = step1.filter(pl.col("severity") == REJECTED_ROW)
     rejected = row_faults.select(ROW_NUMBER).unique()
 

@@ -10,3 +10,6 @@ REQUIRED_COLUMNS = {source: module.REQUIRED for source, module in _MODULES.items
 
 # source -> (its known columns, its schema factory)
 SCHEMAS = {source: (module.COLUMNS, module.schema) for source, module in _MODULES.items()}
+
+# source -> its date columns (XLSX date cells of these are read as dates)
+DATE_COLUMNS = {source: module.DATE_COLUMNS for source, module in _MODULES.items()}

@@ -71,23 +71,32 @@ def optional(*checks: pa.Check) -> pa.Column:
     return pa.Column(pl.String, checks=list(checks), nullable=True, required=False)
 
 
+def date_check(rule: str, valid: Callable[[pl.Expr], pl.Expr], date_format: str,
+               message: str) -> pa.Check:
+    """A check of a date column: ``valid`` gets the column as a date (its date cell, or its
+    text in the site's format; null when neither is a date) and passes a missing value."""
+
+    def check(data: PolarsData) -> pl.LazyFrame:
+        text = pl.col(data.key)
+        value = fields.date_value(data.key, date_format)
+        return data.lazyframe.select(text.is_null() | valid(value).fill_null(False))
+
+    return pa.Check(check, name=rule, error=message)
+
+
 def required_date(ctx: SchemaContext) -> pa.Column:
     """A required date: it parses in the site's format and is not after the export date."""
     date_format = ctx.site.date_format
-
-    def not_in_future(text: pl.Expr) -> pl.Expr:
-        value = fields.date(text, date_format)  # an unparseable date is bad_date only
-        return pl.when(value.is_null() | (value <= ctx.export_date)).then(pl.lit(True))
-
     return required(
-        rule_check("bad_date", lambda t: fields.date(t, date_format),
+        date_check("bad_date", lambda value: value.is_not_null(), date_format,
                    f"not a date in the format {date_format}"),
-        rule_check("date_in_future", not_in_future,
-                   f"after the export date {ctx.export_date:%Y-%m-%d}"),
+        # an unparseable date is bad_date only
+        date_check("date_in_future", lambda value: value.is_null() | (value <= ctx.export_date),
+                   date_format, f"after the export date {ctx.export_date:%Y-%m-%d}"),
     )
 
 
 def optional_date(ctx: SchemaContext) -> pa.Column:
     date_format = ctx.site.date_format
-    return optional(rule_check("bad_value", lambda t: fields.date(t, date_format),
+    return optional(date_check("bad_value", lambda value: value.is_not_null(), date_format,
                                f"not a date in the format {date_format}"))

@@ -110,6 +110,20 @@ def date(text: pl.Expr, date_format: str) -> pl.Expr:
     return text.map_batches(parse, return_dtype=pl.Date)
 
 
+DATE_CELL = "date cell: "  # prefix of the column holding an XLSX column's date cells
+
+
+def date_cell_column(name: str) -> str:
+    """The column that holds the date cells of XLSX column ``name`` (null in CSV exports)."""
+    return DATE_CELL + name
+
+
+def date_value(name: str, date_format: str) -> pl.Expr:
+    """Column ``name`` as a date: a date cell as it is (CONTRACT.md: XLSX date cells are
+    dates), text in the site's format."""
+    return pl.coalesce(pl.col(date_cell_column(name)), date(pl.col(name), date_format))
+
+
 def code(text: pl.Expr, labels: Mapping[str, str], codes: Iterable[str]) -> pl.Expr:
     """A code written as itself (any case) or as a label the site maps; null otherwise.
 

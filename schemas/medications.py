@@ -20,6 +20,7 @@ from schemas.checks import (
 REQUIRED = ("mrn", "drug", "dose", "unit", "doses_per_day", "start_date")
 COLUMNS = (*REQUIRED, "end_date", "route")
 ORAL = "oral"
+DATE_COLUMNS = ("start_date", "end_date")
 
 
 def drug_name(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:
@@ -53,7 +54,8 @@ def row_rules(ctx: SchemaContext) -> list[RowRule]:
     their own (CONTRACT.md section 3). Every known column is in the checked frame."""
     date_format = ctx.site.date_format
     start_text, end_text = pl.col("start_date"), pl.col("end_date")
-    start, end = fields.date(start_text, date_format), fields.date(end_text, date_format)
+    start = fields.date_value("start_date", date_format)
+    end = fields.date_value("end_date", date_format)
     drug_text, unit_text = pl.col("drug"), pl.col("unit")
     route_text = pl.col("route")
     fault = conversion_fault(drug_name(drug_text, ctx), unit_text, route_text)

@@ -17,6 +17,7 @@ from schemas.checks import (
 REQUIRED = ("mrn", "date_of_birth")
 COLUMNS = ("mrn", "date_of_birth", "first_name", "last_name", "sex", "mastectomy_date",
            "mastectomy_side", "treatment_group")
+DATE_COLUMNS = ("date_of_birth", "mastectomy_date")
 
 
 def schema(ctx: SchemaContext) -> pa.DataFrameSchema:

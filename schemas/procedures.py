@@ -11,6 +11,7 @@ from schemas.checks import SchemaContext, optional, required, required_date, rul
 
 REQUIRED = ("mrn", "procedure_date", "procedure")
 COLUMNS = (*REQUIRED, "notes")
+DATE_COLUMNS = ("procedure_date",)
 
 
 def procedure_code(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:

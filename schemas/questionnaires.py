@@ -12,6 +12,7 @@ from schemas.checks import SchemaContext, optional, required, required_date, rul
 
 REQUIRED = ("mrn", "event", "assessment_date")
 COLUMNS = REQUIRED + tuple(item.item for item in questionnaire_codebook())
+DATE_COLUMNS = ("assessment_date",)
 
 
 def visit_code(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:

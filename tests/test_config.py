@@ -236,3 +236,39 @@ def test_a_blank_cell_is_missing_whatever_the_site_tokens(tmp_path):
     config.write_text("sites:\n  pune:\n    missing_values: ['-99']\n")
     site = load_config(config, environ={}).site("pune")
     assert site.missing_values == {"-99", ""}
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("landing_dir: 123\n", "landing_dir must be text"),
+    ("warehouse_dir: [a]\n", "warehouse_dir must be text"),
+    ('sites: {pune: {date_format: "%Q"}}\n', "cannot print and read back a date"),
+    ('sites: {pune: {date_format: "12"}}\n', "cannot print and read back a date"),
+    ("sites: {pune: {delimiter: '\"'}}\n", "is not one of , ; tab |"),
+    ('sites: {pune: {delimiter: "\\n"}}\n', "is not one of , ; tab |"),
+    ("sites: {pune: {delimiter: ':'}}\n", "is not one of , ; tab |"),
+    ("limits: {max_rows: 0}\n", "limits.max_rows must be a positive integer"),
+    ("limits: {max_cell_bytes: 1.5}\n", "limits.max_cell_bytes must be a positive integer"),
+    ("limits: {max_cells: 3}\n", "limits: unknown key 'max_cells'"),
+    ("publish_guard: {max_drop_pct: 150}\n", "max_drop_pct must be a number from 0 to 100"),
+    ("a: &x [1]\nb: *x\n", "anchors and aliases are not allowed"),
+])
+def test_invalid_configuration_is_one_line_naming_the_problem(tmp_path, text, problem):
+    assert problem in config_error(write(tmp_path, text))
+
+
+def test_a_billion_laughs_is_refused_at_once(tmp_path):
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level, name in enumerate("bcdefghi"):
+        previous = "abcdefghi"[level]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    assert "anchors and aliases" in config_error(write(tmp_path, "\n".join(lines) + "\n"))
+
+
+def test_limits_and_publish_guard_are_read(tmp_path):
+    path = write(tmp_path, "limits: {max_rows: 10, MAX_CELL_BYTES: 64}\n"
+                           "publish_guard: {max_drop_pct: 5}\nsites: {pune: {delimiter: tab}}\n")
+    config = load_config(path, environ={})
+    assert (config.limits.max_rows, config.limits.max_cell_bytes) == (10, 64)
+    assert config.limits.max_xlsx_uncompressed_bytes == 1_073_741_824
+    assert config.publish_guard.max_drop_pct == 5
+    assert config.site("pune").delimiter == "\t"

@@ -8,14 +8,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines.config import SiteConfig, parse_site
+from pipelines.config import Limits, SiteConfig, parse_site
 from pipelines.readers import (
+    ROW_NUMBER,
     MissingColumns,
     UnreadableFile,
     build_table,
     read_export,
     read_xlsx,
 )
+from schemas.fields import date_cell_column
 
 DEFAULT = SiteConfig()
 
@@ -249,15 +251,20 @@ def test_xlsx_title_row_date_cell_and_numeric_mrn(tmp_path):
     ]
 
 
-def test_xlsx_date_cell_is_written_in_the_sites_format(tmp_path):
+def test_xlsx_date_cells_are_dates_whatever_the_sites_format(tmp_path):
+    """CONTRACT.md section 1: XLSX date cells are dates. A site whose text dates have two-digit
+    years (%d/%m/%y) keeps the century of a 1948 date cell; a text cell is still text."""
     path = write_xlsx(tmp_path, "procedures_pune_20261124.xlsx", [
         ["mrn", "procedure_date", "procedure"],
-        ["A1", dt.datetime(2026, 1, 5), "usgdn"],
-        ["A2", dt.date(2026, 2, 28), "usgdn"],
+        ["A1", dt.datetime(2026, 1, 5, 13, 45), "usgdn"],
+        ["A2", dt.date(1948, 2, 28), "usgdn"],
+        ["A3", "03/04/26", "usgdn"],
     ])
-    table = read_export(path, "procedures", SiteConfig(date_format="%d/%m/%Y"))
-    assert [record["procedure_date"] for _, record in table.records] == ["05/01/2026",
-                                                                          "28/02/2026"]
+    table = read_export(path, "procedures", SiteConfig(date_format="%d/%m/%y"))
+    assert [record["procedure_date"] for _, record in table.records] == [
+        "2026-01-05", "1948-02-28", "03/04/26"]
+    assert table.rows[date_cell_column("procedure_date")].to_list() == [
+        dt.date(2026, 1, 5), dt.date(1948, 2, 28), None]
 
 
 def test_xlsx_non_whole_numbers_keep_their_decimals(tmp_path):
@@ -329,14 +336,15 @@ def test_csv_text_named_xlsx_is_unreadable(tmp_path):
         (7, "%Y-%m-%d", "7"),
         ("  a1001 ", "%Y-%m-%d", "a1001"),
         (dt.datetime(2026, 1, 15, 0, 0), "%Y-%m-%d", "2026-01-15"),
-        (dt.date(2026, 1, 15), "%d/%m/%Y", "15/01/2026"),
+        (dt.date(2026, 1, 15), "%d/%m/%Y", "2026-01-15"),  # a date cell: kept as a date
         (True, "%Y-%m-%d", "TRUE"),
         (False, "%Y-%m-%d", "FALSE"),
     ],
 )
 def test_xlsx_cell_text(tmp_path, value, date_format, expected):
     """One XLSX cell as text: whole numbers without '.0', non-whole numbers with their
-    decimals, date cells in the site's date format, booleans as TRUE/FALSE, text trimmed."""
+    decimals, date cells as ISO text beside their date (whatever the site's format), booleans
+    as TRUE/FALSE, text trimmed."""
     path = write_xlsx(tmp_path, "patients_pune_20261124.xlsx", [
         ["mrn", "date_of_birth", "last_name"],
         ["A1", "1960-01-02", value],
@@ -392,3 +400,61 @@ def test_xlsx_with_a_wrong_recorded_sheet_size_reads_every_row(tmp_path):
             target.writestr(item, data)
     table = read_export(bad, "patients", SiteConfig())
     assert [record["mrn"] for _, record in table.records] == ["A1", "A2"]
+
+
+# ---- malformed text and limits (CONTRACT.md section 1) ---------------------------------------
+
+
+def test_an_unclosed_quote_makes_the_file_unreadable_naming_its_line(tmp_path):
+    text = ("mrn,procedure_date,procedure,notes\n" + "A1,2026-01-05,usgdn,ok\n" * 4
+            + 'A2,2026-01-06,usgdn,"unclosed note\n' + "A3,2026-01-07,usgdn,ok\n" * 3)
+    path = write_csv(tmp_path, "procedures_pune_20261124.csv", text)
+    with pytest.raises(UnreadableFile, match="opened on line 6 is still open"):
+        read_export(path, "procedures", DEFAULT)
+
+
+@pytest.mark.parametrize("row, message", [
+    ("A2,1960-01-02", "has 2 cells; the header names 3"),
+    ("A2,1960-01-02,f,extra", "one after the header's 3 named columns is not empty"),
+])
+def test_records_that_do_not_fit_the_header_are_malformed(tmp_path, row, message):
+    text = f"mrn,date_of_birth,sex\nA1,1960-01-02,f\n{row}\nA3,1960-01-03,m,,\n"
+    path = write_csv(tmp_path, "patients_pune_20261124.csv", text)
+    table = read_export(path, "patients", DEFAULT)
+    assert table.rows[ROW_NUMBER].to_list() == [1, 2, 3]  # kept, to be rejected as rows
+    assert table.malformed[ROW_NUMBER].to_list() == [2]
+    assert message in table.malformed["message"][0]
+
+
+def test_a_truncated_last_line_is_malformed_and_a_blank_line_is_no_record(tmp_path):
+    text = ("mrn,event,assessment_date,nrs,dash_1\nA1,BASELINE,2026-01-05,7,3\n\n"
+            "A1,POST_USGDN,2026-02-05,3")
+    path = write_csv(tmp_path, "questionnaires_pune_20261124.csv", text)
+    table = read_export(path, "questionnaires", DEFAULT)
+    assert table.rows[ROW_NUMBER].to_list() == [1, 3]
+    assert table.malformed[ROW_NUMBER].to_list() == [3]
+
+
+def test_a_quoted_field_may_hold_line_breaks_and_a_long_note(tmp_path):
+    note = "x" * 200_000  # beyond Python csv's default field limit of 128 KiB
+    text = f'mrn,procedure_date,procedure,notes\nA1,2026-01-05,usgdn,"{note}\nsecond line"\n'
+    path = write_csv(tmp_path, "procedures_pune_20261124.csv", text)
+    [(number, record)] = read_export(path, "procedures", DEFAULT).records
+    assert number == 1 and record["notes"] == note + "\nsecond line"
+
+
+def test_limits_reject_a_long_cell_and_too_many_rows(tmp_path):
+    text = "mrn,date_of_birth\n" + "".join(f"A{i},1960-01-02\n" for i in range(30))
+    path = write_csv(tmp_path, "patients_pune_20261124.csv", text)
+    with pytest.raises(UnreadableFile, match="more than 20 data rows"):
+        read_export(path, "patients", DEFAULT, Limits(max_rows=20))
+    with pytest.raises(UnreadableFile, match="longer than the limit of 4"):
+        read_export(path, "patients", DEFAULT, Limits(max_cell_bytes=4))
+    assert read_export(path, "patients", DEFAULT, Limits(max_rows=30)).rows_read == 30
+
+
+def test_an_xlsx_expanding_past_the_limit_is_rejected_unread(tmp_path):
+    path = write_xlsx(tmp_path, "patients_pune_20261124.xlsx",
+                      [["mrn", "date_of_birth"]] + [[f"A{i}", "1960-01-02"] for i in range(50)])
+    with pytest.raises(UnreadableFile, match="max_xlsx_uncompressed_bytes"):
+        read_export(path, "patients", DEFAULT, Limits(max_xlsx_uncompressed_bytes=1000))

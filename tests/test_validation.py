@@ -417,3 +417,16 @@ def test_required_columns_are_the_schema_columns_that_must_have_a_value(source):
     schema = schema_for(SchemaContext(SiteConfig(), dt.date(2026, 11, 20)))
     must_have = {name for name, column in schema.columns.items() if not column.nullable}
     assert must_have == set(REQUIRED_COLUMNS[source])
+
+
+def test_a_malformed_record_is_a_rejected_row_with_its_own_issue():
+    result = check("patients", [
+        PATIENTS,
+        ["A1", "1960-01-02", "f"],
+        ["A2", "1960-01-02"],  # ends before the header's last named column
+        ["A3", "1960-01-02", "m", "", ""],  # empty cells beyond it are ignored
+        ["A4", "1960-01-02", "m", "x"],  # a non-empty cell beyond it is not
+    ])
+    assert found(result) == {(2, None, "malformed_row"), (4, None, "malformed_row")}
+    assert accepted(result) == [1, 3]
+    assert accounting(result) == (4, 2, 2)
