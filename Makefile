@@ -39,8 +39,8 @@ bench: $(MANIFEST)
 
 # Run history and sensor cursors live in data/warehouse/dagster_home (as for `pmps load`).
 dev: $(MANIFEST)
-	mkdir -p data/warehouse/dagster_home
-	test -f data/warehouse/dagster_home/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > data/warehouse/dagster_home/dagster.yaml
+	mkdir -p -m 700 data/warehouse/dagster_home
+	test -f data/warehouse/dagster_home/dagster.yaml || cp config/dagster.yaml data/warehouse/dagster_home/
 	PATH="$(abspath $(BIN)):$$PATH" DAGSTER_HOME="$(abspath data/warehouse/dagster_home)" $(BIN)/dagster dev
 
 clean:

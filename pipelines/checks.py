@@ -39,16 +39,36 @@ def rejected_files_and_rows(pmps: PmpsSettings) -> dg.AssetCheckResult:
                                    report.items()}})
 
 
+def _staged_database(pmps: PmpsSettings):
+    warehouse_dir = pmps.load().warehouse_dir
+    load_id = publish.staged_load_id(warehouse_dir)
+    return publish.release_dir(warehouse_dir, load_id) / publish.ANALYTICS_DB
+
+
 @dg.asset_check(asset=STUDY_TABLES, blocking=True,
                 description="Every contracted table and column is there before publishing.")
 def published_structure(pmps: PmpsSettings) -> dg.AssetCheckResult:
-    staged = publish.release_dir(pmps.load().warehouse_dir) / publish.ANALYTICS_DB
-    con = duckdb.connect(str(staged), read_only=True)
+    con = duckdb.connect(str(_staged_database(pmps)), read_only=True)
     try:
         faults = quality.missing_columns(con)
     finally:
         con.close()
     return dg.AssetCheckResult(passed=not faults, metadata={"faults": faults[:10]})
+
+
+@dg.asset_check(asset=STUDY_TABLES, blocking=True,
+                description="The publish guard: the analysis population does not shrink by more "
+                            "than publish_guard.max_drop_pct from the published one, nor to "
+                            "nothing (`pmps load --accept-drop` lets it).")
+def publish_guard(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    config = pmps.load()
+    new = publish.analysis_population(_staged_database(pmps))
+    previous = publish.analysis_population(config.warehouse_dir / publish.ANALYTICS_DB)
+    held = publish.guard_message(new, previous, config.publish_guard.max_drop_pct)
+    return dg.AssetCheckResult(
+        passed=held is None or pmps.accept_drop,
+        metadata={"in_analysis": new, "previously_published": previous,
+                  "accepted_drop": pmps.accept_drop, "message": held or ""})
 
 
 @dg.asset_check(asset=OUTCOMES, description="Patients in the analysis with values but no "
@@ -73,4 +93,4 @@ def visits_in_order(pmps: PmpsSettings) -> dg.AssetCheckResult:
 
 
 load_checks = [accounting_identity, rejected_files_and_rows, published_structure,
-               patients_without_baseline, visits_in_order]
+               publish_guard, patients_without_baseline, visits_in_order]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--config", help="configuration file")
     load.add_argument("--landing", help="landing folder")
     load.add_argument("--warehouse", help="warehouse folder")
+    load.add_argument("--accept-drop", action="store_true",
+                      help="publish even when the analysis population shrinks more than "
+                           "publish_guard.max_drop_pct allows")
     summary = commands.add_parser("summary", help="print the group summary")
     summary.add_argument("--warehouse", help="warehouse folder")
     return parser
@@ -59,13 +63,25 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    from pipelines.runner import run_nightly_load
-
     config = load_config(args.config, args.landing, args.warehouse)
     if not config.landing_dir.is_dir():
         print(f"pmps: landing folder {config.landing_dir} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    return run_nightly_load(config)
+    from pipelines.lock import LoadRunning
+    from pipelines.runner import run_nightly_load
+    from pipelines.warehouse import PRIVATE_UMASK
+
+    os.umask(PRIVATE_UMASK)  # identifiable files are the owner's only; published ones opened
+    try:
+        return run_nightly_load(config, accept_drop=args.accept_drop)
+    except LoadRunning as error:
+        print(f"pmps: {error}; this load recorded nothing", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:  # a full disk, a folder it cannot write, a path under a file
+        where = f" {error.filename}" if error.filename else ""
+        print(f"pmps: cannot write{where}: {error.strerror or error}; nothing was published",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 def run_summary(args: argparse.Namespace) -> int:

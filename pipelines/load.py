@@ -34,6 +34,7 @@ from pipelines.landing import (
     scan_landing,
 )
 from pipelines.pseudonym import load_key, patient_key
+from pipelines.publish import finish_interrupted_release
 from pipelines.readers import ROW_NUMBER, ExportTable, MissingColumns, UnreadableFile, read_export
 from pipelines.reference import SOURCES
 from pipelines.validation import check_export
@@ -124,6 +125,9 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
     """Scan and read the landing folder, decide each file's status, stage the current files'
     rows and keep the raw history. Returns the load id and the files per status."""
     started_at = now or dt.datetime.now()
+    with warehouse.connect(config.warehouse_dir, read_only=False) as con:
+        last_recorded = con.execute("SELECT max(load_id) FROM main.load_audit").fetchone()[0]
+    finish_interrupted_release(config.warehouse_dir, last_recorded)
     folder = warehouse.fresh_work_dir(config.warehouse_dir)
     read, headers, staged = [], {}, {}
     for position, entry in enumerate(scan_landing(config.landing_dir)):

@@ -65,22 +65,27 @@ def missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return faults
 
 
+# Check metadata is stored under dagster_home: it names patients by patient_key only and
+# gives days between events, never their dates (CONTRACT.md section 4).
+
+
 def patients_without_baseline(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per parameter: patients in the analysis with values but no baseline, and a sample."""
     return con.execute("""
-        SELECT param_code, count(DISTINCT site || ':' || mrn) AS patients,
-               list(DISTINCT site || ':' || mrn ORDER BY site || ':' || mrn)[1:5] AS sample
+        SELECT param_code, count(DISTINCT patient_key) AS patients,
+               list(DISTINCT patient_key ORDER BY patient_key)[1:5] AS sample
         FROM main.outcomes WHERE in_analysis AND baseline_value IS NULL
         GROUP BY param_code ORDER BY param_code""").df()
 
 
 def visits_out_of_order(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Assessments dated after a later visit of the same patient, with both dates."""
+    """Assessments dated after a later visit of the same patient, and by how many days."""
     return con.execute("""
-        SELECT a.site, a.mrn, a.visit_code, a.assessment_date::varchar AS assessment_date,
-               b.visit_code AS later_visit, b.assessment_date::varchar AS later_date
+        SELECT k.patient_key, a.visit_code, b.visit_code AS later_visit,
+               date_diff('day', b.assessment_date, a.assessment_date) AS days_after_it
         FROM main.int_questionnaires_scored a
         JOIN main.int_questionnaires_scored b
           ON a.site = b.site AND a.mrn = b.mrn AND a.visit_order < b.visit_order
          AND b.assessment_date < a.assessment_date
-        ORDER BY a.site, a.mrn, a.visit_code""").df()
+        JOIN main.stg_ingest__patient_keys k ON k.site = a.site AND k.mrn = a.mrn
+        ORDER BY k.patient_key, a.visit_code""").df()

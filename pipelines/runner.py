@@ -6,6 +6,7 @@ import contextlib
 import io
 import logging
 import os
+import shutil
 import sys
 import warnings
 from collections import Counter
@@ -15,12 +16,15 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.config import Config
+from pipelines.config import PROJECT_ROOT, Config
 from pipelines.hooks import PROGRESS_LOGGER
+from pipelines.lock import load_lock
 from pipelines.publish import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML
+from pipelines.warehouse import ensure_warehouse_dir
 
 
-def run_config_for(config: Config, environ: dict[str, str] | None = None) -> dict:
+def run_config_for(config: Config, environ: dict[str, str] | None = None,
+                   accept_drop: bool = False) -> dict:
     """Point the job's settings at this load's files; Dagster's own log lines stay quiet.
 
     $PMPS_LOCK_RETRIES and $PMPS_LOCK_RETRY_SECONDS tune the wait for a locked warehouse.
@@ -30,6 +34,7 @@ def run_config_for(config: Config, environ: dict[str, str] | None = None) -> dic
         "config_file": str(config.source_file) if config.source_file else None,
         "landing_dir": str(config.landing_dir),
         "warehouse_dir": str(config.warehouse_dir),
+        "accept_drop": accept_drop,
     }
     if env.get("PMPS_LOCK_RETRIES"):
         settings["lock_retries"] = int(env["PMPS_LOCK_RETRIES"])
@@ -92,14 +97,31 @@ def _show_progress() -> logging.Logger:
     return logger
 
 
+INSTANCE_SETTINGS = PROJECT_ROOT / "config" / "dagster.yaml"
+KEPT_RUNS = 100  # run history kept under dagster_home (CONTRACT.md section 4)
+
+
 def dagster_home(config: Config) -> Path:
-    """Run history lives under the warehouse unless $DAGSTER_HOME says otherwise."""
+    """Run history lives under the warehouse unless $DAGSTER_HOME says otherwise; the folder
+    is private to its owner."""
+    ensure_warehouse_dir(config.warehouse_dir)
     home = Path(os.environ.get("DAGSTER_HOME") or config.warehouse_dir / "dagster_home")
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():
-        settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        shutil.copyfile(INSTANCE_SETTINGS, settings)
     return home.resolve()
+
+
+def keep_recent_runs(instance: dg.DagsterInstance, kept: int = KEPT_RUNS) -> int:
+    """Delete all but the newest ``kept`` runs (their events and captured logs too).
+    Returns how many were deleted."""
+    old = instance.get_run_records(limit=None)[kept:]  # newest first
+    for record in old:
+        run_id = record.dagster_run.run_id
+        instance.delete_run(run_id)
+        shutil.rmtree(Path(instance.root_directory) / "storage" / run_id, ignore_errors=True)
+    return len(old)
 
 
 def error_chain(error) -> list[str]:
@@ -142,8 +164,17 @@ def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     return seconds
 
 
-def run_nightly_load(config: Config) -> int:
-    """Run the job `nightly_load` in this process; 0 when it published, 1 when it failed."""
+def failed_check_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The one-line messages of the blocking checks that failed (the publish guard's)."""
+    return [str(evaluation.metadata["message"].value)
+            for evaluation in result.get_asset_check_evaluations()
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+            and "message" in evaluation.metadata and evaluation.metadata["message"].value]
+
+
+def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
+    """Run the job `nightly_load` in this process, holding the warehouse's load lock; 0 when
+    it published, 1 when it failed or was held back (LoadRunning when another load runs)."""
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from pipelines.project import ensure_manifest
@@ -155,13 +186,22 @@ def run_nightly_load(config: Config) -> int:
     _show_progress()
     print(f"loading {config.landing_dir} into {config.warehouse_dir}")
     job = defs.resolve_job_def(NIGHTLY_LOAD)
-    with dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
+    with load_lock(config.warehouse_dir), \
+            dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
         with contextlib.redirect_stdout(io.StringIO()) as dbt_log:
-            result = job.execute_in_process(run_config=run_config_for(config),
-                                            instance=instance, raise_on_error=False)
+            result = job.execute_in_process(
+                run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
+                raise_on_error=False)
         timings = step_seconds(instance, result.run_id)
+        keep_recent_runs(instance)
     checks = check_counts(result)
     check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
+    held = failed_check_messages(result)
+    if held:
+        for message in held:
+            print(f"load held back: {message}", file=sys.stderr)
+        print(check_line, file=sys.stderr)
+        return 1
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:

@@ -19,6 +19,9 @@ import polars as pl
 from pipelines.reference import SOURCES, questionnaire_codebook
 
 WAREHOUSE_DB = "warehouse.duckdb"
+# Every file a load creates is its owner's only (files 0600, folders 0700), as the
+# identifiable ones must be (CONTRACT.md section 4); the published outputs are opened on purpose.
+PRIVATE_UMASK = 0o077
 # DuckDB's own memory for one connection; the load's other memory is Python's and dbt's.
 MEMORY_LIMIT = "1GB"
 
@@ -94,6 +97,16 @@ SCHEMA_DDL = [
 ]
 
 
+def ensure_warehouse_dir(warehouse_dir: Path) -> Path:
+    """Create the warehouse folder if needed: 0755, as readers of the published outputs in it
+    must reach them; what is identifiable inside is private by file and by sub-folder."""
+    folder = Path(warehouse_dir)
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        folder.chmod(0o755)
+    return folder
+
+
 def warehouse_path(warehouse_dir: Path) -> Path:
     return Path(warehouse_dir) / WAREHOUSE_DB
 
@@ -118,7 +131,7 @@ def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
 @contextmanager
 def connect(warehouse_dir: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """One short-lived connection to warehouse.duckdb, with its schemas in place."""
-    Path(warehouse_dir).mkdir(parents=True, exist_ok=True)
+    ensure_warehouse_dir(warehouse_dir)
     con = open_database(warehouse_path(warehouse_dir), read_only=read_only)
     try:
         if not read_only:

@@ -403,6 +403,8 @@ def hand_made_warehouse(warehouse_dir: Path) -> None:
                              ("questionnaire_items", "")):
             con.execute(f"CREATE TABLE main.{table} ({publish.TABLE_DDL[table]}{extra})")
         con.execute(f"CREATE TABLE ingest.load_audit ({warehouse.LOAD_FILE_COLUMNS})")
+        con.execute(f"CREATE TABLE ingest.landing_files ({warehouse.LANDING_FILES_DDL})")
+        con.execute("INSERT INTO ingest.landing_files (load_id) VALUES (2)")
         con.execute(f"CREATE TABLE main.load_data_issues ({warehouse.ISSUE_DDL})")
         for table, rows in (("main.patients", patients), ("main.outcomes", outcomes),
                             ("main.load_audit", load_audit[load_audit["load_id"] == 1]),
@@ -422,14 +424,16 @@ def fixed_time(monkeypatch) -> None:
                         lambda tables, generated_at=None: render(tables, GENERATED_AT))
 
 
-def test_a_release_renames_the_rendered_page_into_place(tmp_path: Path, fixed_time) -> None:
+def test_a_release_switches_the_rendered_page_into_place(tmp_path: Path, fixed_time) -> None:
     hand_made_warehouse(tmp_path)
     target = tmp_path / "published" / "report.html"
     rows = publish.stage_release(tmp_path)
     assert rows["patients"] == 6 and rows["outcomes"] == 7
-    assert not target.exists()  # staged beside the outputs until the load is recorded
+    assert not target.exists()  # in the load's release folder until the load is recorded
     assert not (tmp_path / "analytics.duckdb").exists()
+    assert (publish.release_dir(tmp_path, 2) / "published" / "report.html").exists()
     publish.publish_release(tmp_path)
+    assert publish.current_release(tmp_path) == 2
     # the page is the one the report renders from the published tables
     published = publish.report_tables(tmp_path / "analytics.duckdb")
     assert target.read_text(encoding="utf-8") == report.render_report(published)
@@ -438,12 +442,11 @@ def test_a_release_renames_the_rendered_page_into_place(tmp_path: Path, fixed_ti
         & (published["group_summary"]["visit_code"] == "BASELINE")]) == ["9.0 (1.0)"]
     assert sorted(os.listdir(target.parent)) == [
         "change_summary.csv", "group_summary.csv", "report.html", "responder_summary.csv"]
-    assert not publish.release_dir(tmp_path).exists()
+    assert oct(target.stat().st_mode & 0o777) == "0o644"  # de-identified: readable by all
 
 
-def test_a_failed_rename_keeps_the_old_page_and_leaves_no_staged_file(tmp_path: Path,
-                                                                       monkeypatch,
-                                                                       fixed_time) -> None:
+def test_a_failed_switch_keeps_the_old_page_and_the_next_load_finishes_it(
+        tmp_path: Path, monkeypatch, fixed_time) -> None:
     hand_made_warehouse(tmp_path)
     target = tmp_path / "published" / "report.html"
     target.parent.mkdir()
@@ -460,15 +463,14 @@ def test_a_failed_rename_keeps_the_old_page_and_leaves_no_staged_file(tmp_path: 
     assert target.read_text(encoding="utf-8") == "old page"
     assert os.listdir(target.parent) == ["report.html"]
     assert not (tmp_path / "analytics.duckdb").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    # what the failed release staged stays in its own folder, never beside the outputs, and
-    # the next load's staging starts by removing it
+    # what the release wrote stays in its own folder, never beside the outputs
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".release", "published", "warehouse.duckdb"]
-    leftover = publish.release_dir(tmp_path) / "leftover.tmp"
-    leftover.write_text("from the failed load", encoding="utf-8")
-    publish.stage_release(tmp_path)
-    assert not leftover.exists()
+        "published", "releases", "warehouse.duckdb"]
+    # the load was recorded before the switch failed: the next load switches to it first
+    publish.finish_interrupted_release(tmp_path, last_recorded=2)
+    assert publish.current_release(tmp_path) == 2
+    assert target.read_text(encoding="utf-8") != "old page"
+    assert (tmp_path / "analytics.duckdb").is_file()
 
 
 # ---- in a real browser -------------------------------------------------------------------
