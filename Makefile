@@ -37,11 +37,10 @@ test: $(MANIFEST) lint
 bench: $(MANIFEST)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
-# Run history and sensor cursors live in data/warehouse/dagster_home (as for `pmps load`).
+# `dagster dev` in the repository root; run history and sensor cursors live in
+# data/warehouse/dagster_home (as for `pmps load`). SIGTERM or Ctrl-C stops all of it.
 dev: $(MANIFEST)
-	mkdir -p -m 700 data/warehouse/dagster_home
-	test -f data/warehouse/dagster_home/dagster.yaml || cp config/dagster.yaml data/warehouse/dagster_home/
-	PATH="$(abspath $(BIN)):$$PATH" DAGSTER_HOME="$(abspath data/warehouse/dagster_home)" $(BIN)/dagster dev
+	$(BIN)/pmps dev
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

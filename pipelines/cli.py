@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "publish_guard.max_drop_pct allows")
     summary = commands.add_parser("summary", help="print the group summary")
     summary.add_argument("--warehouse", help="warehouse folder")
+    dev = commands.add_parser("dev", help="`dagster dev` on this code location; SIGTERM or "
+                                          "Ctrl-C stops all of it")
+    dev.add_argument("--warehouse", help="warehouse folder (its dagster_home holds the runs)")
+    dev.add_argument("dagster_args", nargs=argparse.REMAINDER,
+                     help="further arguments for dagster dev (after --)")
     return parser
 
 
@@ -91,9 +96,22 @@ def run_summary(args: argparse.Namespace) -> int:
     return print_summary(warehouse)
 
 
+def run_dev(args: argparse.Namespace) -> int:
+    from pipelines.processes import run_dev_server
+    from pipelines.runner import dagster_home
+
+    config = load_config(warehouse=args.warehouse)
+    bin_dir = Path(sys.executable).parent  # dagster dev runs `dbt parse` from PATH
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "DAGSTER_HOME": str(dagster_home(config))}
+    extra = [a for a in args.dagster_args if a != "--"]
+    return run_dev_server([str(bin_dir / "dagster"), "dev", *extra], env,
+                          Path(__file__).resolve().parents[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"demo": run_demo, "load": run_load, "summary": run_summary}
+    handlers = {"demo": run_demo, "load": run_load, "summary": run_summary, "dev": run_dev}
     try:
         return handlers[args.command](args)
     except ConfigError as error:

@@ -19,6 +19,7 @@ import pandas as pd
 from pipelines.config import PROJECT_ROOT, Config
 from pipelines.hooks import PROGRESS_LOGGER
 from pipelines.lock import load_lock
+from pipelines.processes import stop_children_on_sigterm
 from pipelines.publish import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML
 from pipelines.warehouse import ensure_warehouse_dir
 
@@ -184,6 +185,8 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
     from pipelines.jobs import NIGHTLY_LOAD
 
     _show_progress()
+    stop_children_on_sigterm(lambda: print("load stopped (SIGTERM): nothing was published",
+                                           file=sys.stderr))
     print(f"loading {config.landing_dir} into {config.warehouse_dir}")
     job = defs.resolve_job_def(NIGHTLY_LOAD)
     with load_lock(config.warehouse_dir), \

@@ -9,12 +9,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from pipelines.resources import PmpsSettings
 from pipelines.schedules import nightly_schedule
@@ -23,10 +24,10 @@ from tests.conftest import PROJECT_ROOT, read_table, run_pmps
 
 
 def evaluate_sensor(landing, cursor=None):
-    context = dg.build_sensor_context(
-        cursor=cursor, resources={"pmps": PmpsSettings(landing_dir=str(landing))})
-    result = landing_folder_sensor(context)
-    return result, context.cursor
+    with dg.build_sensor_context(
+            cursor=cursor, resources={"pmps": PmpsSettings(landing_dir=str(landing))}) as context:
+        result = landing_folder_sensor(context)
+        return result, context.cursor
 
 
 def test_sensor_requests_one_run_per_change(tmp_path):
@@ -144,16 +145,28 @@ def _graphql(port: int, query: str) -> dict:
         return json.load(response)
 
 
-def test_dagster_dev_serves_the_job_schedule_and_sensor(tmp_path):
-    dagster = PROJECT_ROOT / ".venv" / "bin" / "dagster"
-    if not dagster.exists():
-        pytest.skip("dagster is not installed in .venv")
+def _processes_with(marker: str) -> list[int]:
+    """Live processes whose environment holds ``marker`` (those a test started, and theirs)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes() and " Z " not in (
+                    environ.parent / "stat").read_text().rsplit(")", 1)[1][:3]:
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_dagster_dev_serves_the_job_schedule_and_sensor_and_stops_whole(tmp_path):
+    """`pmps dev` (what `make dev` runs) serves the code location; SIGTERM to it alone stops
+    every process `dagster dev` started (webserver, daemon, code servers)."""
     port = _free_port()
-    # as in an activated virtual environment: `dagster dev` runs `dbt parse` from PATH
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PMPS_WAREHOUSE_DIR": str(tmp_path),
-           "PATH": f"{dagster.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    process = subprocess.Popen([str(dagster), "dev", "-p", str(port), "-h", "127.0.0.1"],
+    marker = f"PMPS_WAREHOUSE_DIR={tmp_path}"
+    env = {**os.environ, "PMPS_WAREHOUSE_DIR": str(tmp_path)}
+    env.pop("DAGSTER_HOME", None)
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "dev", "--", "-p",
+                                str(port), "-h", "127.0.0.1"],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     query = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
@@ -176,9 +189,14 @@ def test_dagster_dev_serves_the_job_schedule_and_sensor(tmp_path):
         assert {s["name"] for s in repository["sensors"]} == {"landing_folder_sensor"}
         keys = {"/".join(node["assetKey"]["path"]) for node in repository["assetNodes"]}
         assert {"ingest/patients", "outcomes", "published/analytics_database"} <= keys
+        assert oct((tmp_path / "dagster_home").stat().st_mode & 0o777) == "0o700"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        process.send_signal(signal.SIGTERM)  # to pmps dev alone, as a service manager would
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while _processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(1)
+        left = _processes_with(marker)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert left == []
