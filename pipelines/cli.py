@@ -99,7 +99,9 @@ def run_summary(args: argparse.Namespace) -> int:
 def run_dev(args: argparse.Namespace) -> int:
     from pipelines.processes import run_dev_server
     from pipelines.runner import dagster_home
+    from pipelines.warehouse import PRIVATE_UMASK
 
+    os.umask(PRIVATE_UMASK)  # the webserver, daemon and run workers inherit it
     config = load_config(warehouse=args.warehouse)
     bin_dir = Path(sys.executable).parent  # dagster dev runs `dbt parse` from PATH
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",

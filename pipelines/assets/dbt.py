@@ -39,9 +39,16 @@ def warehouse_for_dbt(warehouse_dir: Path) -> Iterator[None]:
 
 
 def dbt_target_path(warehouse_dir: Path) -> Path:
-    """dbt's artifacts per warehouse: its partial parse stays valid from one load to the next
-    (dbt re-parses the whole project when the profile's database file changes)."""
-    return (Path(warehouse_dir) / "dbt_target").resolve()
+    """dbt's artifacts and logs per warehouse, private to the owner like the rest of it. The
+    project's parse is copied in once (dagster-dbt would copy it keeping its mode, 0644)."""
+    target = (Path(warehouse_dir) / "dbt_target").resolve()
+    target.mkdir(mode=0o700, exist_ok=True)
+    parsed = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
+    copy = target / parsed.name
+    if parsed.exists() and not copy.exists():
+        copy.write_bytes(parsed.read_bytes())
+        copy.chmod(0o600)
+    return target
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
