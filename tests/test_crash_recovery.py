@@ -1,0 +1,105 @@
+"""Crashes (CONTRACT.md section 3): SIGKILL of a load's whole process group at 20 moments of
+ingestion, dbt and publishing leaves the published outputs of one load, complete, and the
+landing folder as it was; the next load cleans up and publishes what an uninterrupted load
+publishes."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.attack import (
+    environment,
+    landing_digest,
+    plant_secrets,
+    pmps_command,
+    published_load_ids,
+    write_demo,
+)
+from tests.conftest import run_pmps
+from tests.regression import differences, snapshot
+
+# ---- crashes ---------------------------------------------------------------------------------
+
+STEPS_TO_KILL_AFTER = ["ingest__landing_files", "ingest__patients", "ingest__questionnaires",
+                       "ingest__load_issues", "ingest__load_issues", "ingest__load_issues",
+                       "warehouse_models", "published__study_tables",
+                       "published__study_tables_published_structure",
+                       "published__study_tables_publish_guard"]
+
+
+def kill_during(landing: Path, warehouse: Path, after_step: str, delay: float) -> None:
+    """Start a load and SIGKILL its whole process group ``delay`` s after ``after_step``."""
+    process = subprocess.Popen(
+        pmps_command("load", "--landing", str(landing), "--warehouse", str(warehouse)),
+        cwd=warehouse.parent, env=environment(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    for line in process.stdout:
+        if line.strip() == f"done  {after_step}":
+            time.sleep(delay)
+            break
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it had finished
+    process.wait()
+
+
+def check_published_state(warehouse: Path) -> None:
+    """The outputs are one load's, complete, and open."""
+    release = Path(os.path.realpath(warehouse / "current"))
+    assert (release / ".complete").exists()
+    database, page = published_load_ids(warehouse)
+    assert database == page
+    for path in (warehouse / "published").iterdir():
+        assert path.stat().st_size > 0
+
+
+def crash_series(root: Path, moments: list[tuple[str, float]]) -> Path:
+    landing, warehouse = root / "landing", root / "warehouse"
+    write_demo(landing)
+    plant_secrets(landing)
+    before = landing_digest(landing)
+    run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse), cwd=root)
+    for after_step, delay in moments:
+        kill_during(landing, warehouse, after_step, delay)
+        check_published_state(warehouse)
+        assert landing_digest(landing) == before
+    run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse), cwd=root)
+    return warehouse
+
+
+def test_sigkill_at_20_moments_leaves_one_loads_outputs_and_the_next_load_finishes(tmp_path):
+    rng = random.Random(20261129)
+    moments = [(step, rng.uniform(0, 1.5)) for step in STEPS_TO_KILL_AFTER * 2]
+    reference_root = tmp_path / "reference"
+    reference_root.mkdir()
+    reference_landing = reference_root / "landing"
+    write_demo(reference_landing)
+    plant_secrets(reference_landing)
+    run_pmps("load", "--landing", str(reference_landing), "--warehouse",
+             str(reference_root / "warehouse"), cwd=reference_root)
+    roots = [tmp_path / "a", tmp_path / "b"]
+    for root in roots:
+        root.mkdir()
+    with ThreadPoolExecutor(2) as pool:  # two series side by side: ten kills each
+        warehouses = list(pool.map(crash_series, roots, [moments[0::2], moments[1::2]]))
+    wanted = snapshot(reference_root / "warehouse")
+    for warehouse in warehouses:
+        check_published_state(warehouse)
+        assert not (warehouse / ".work").exists()
+        assert not list(warehouse.glob(".*.link"))
+        assert len(list((warehouse / "releases").iterdir())) <= 2
+        found = snapshot(warehouse)
+        for name in ("patients", "outcomes", "questionnaire_items", "group_summary",
+                     "change_summary", "responder_summary", "csv_group_summary"):
+            assert differences(found[name], wanted[name], name) == []
+        load_ids = sorted(found["load_audit"]["load_id"].unique())
+        assert load_ids == list(range(1, len(load_ids) + 1))  # no load id used twice
+        per_load = found["load_audit"].groupby("load_id").size()
+        assert set(per_load) == {4}
