@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from pipelines import publish, quality, warehouse
+from pipelines.assets.retry import retry_when_busy
 from pipelines.resources import PmpsSettings
 
 LOAD_ISSUES = dg.AssetKey(["ingest", "load_issues"])
@@ -14,7 +15,8 @@ OUTCOMES = dg.AssetKey("outcomes")
 
 
 def _query(pmps: PmpsSettings, question):
-    with warehouse.connect(pmps.load().warehouse_dir, read_only=True) as con:
+    with retry_when_busy(pmps), \
+            warehouse.connect(pmps.load().warehouse_dir, read_only=True) as con:
         return question(con)
 
 

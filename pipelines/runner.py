@@ -99,7 +99,6 @@ def _show_progress() -> logging.Logger:
 
 
 INSTANCE_SETTINGS = PROJECT_ROOT / "config" / "dagster.yaml"
-KEPT_RUNS = 100  # run history kept under dagster_home (CONTRACT.md section 4)
 
 
 def dagster_home(config: Config) -> Path:
@@ -114,15 +113,7 @@ def dagster_home(config: Config) -> Path:
     return home.resolve()
 
 
-def keep_recent_runs(instance: dg.DagsterInstance, kept: int = KEPT_RUNS) -> int:
-    """Delete all but the newest ``kept`` runs (their events and captured logs too).
-    Returns how many were deleted."""
-    old = instance.get_run_records(limit=None)[kept:]  # newest first
-    for record in old:
-        run_id = record.dagster_run.run_id
-        instance.delete_run(run_id)
-        shutil.rmtree(Path(instance.root_directory) / "storage" / run_id, ignore_errors=True)
-    return len(old)
+
 
 
 def error_chain(error) -> list[str]:
@@ -196,7 +187,6 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
                 run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
                 raise_on_error=False)
         timings = step_seconds(instance, result.run_id)
-        keep_recent_runs(instance)
     checks = check_counts(result)
     check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
     held = failed_check_messages(result)

@@ -142,6 +142,12 @@ def connect(warehouse_dir: Path, read_only: bool = False) -> Iterator[duckdb.Duc
         con.close()
 
 
+def check_writable(warehouse_dir: Path) -> None:
+    """Raise WarehouseBusy now if another process holds warehouse.duckdb (before dbt starts,
+    which would fail on it)."""
+    open_database(warehouse_path(warehouse_dir)).close()
+
+
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, ddl: str,
                   frame: pl.DataFrame | None = None) -> None:
     """Replace ``table`` by ``frame`` (or make it empty), typed by ``ddl``."""

@@ -9,6 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines import warehouse
+from pipelines.assets.retry import retry_when_busy
 from pipelines.project import dbt_project
 from pipelines.resources import PmpsSettings
 
@@ -55,6 +56,8 @@ def dbt_target_path(warehouse_dir: Path) -> Path:
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                      pmps: PmpsSettings):
     warehouse_dir = pmps.load().warehouse_dir
+    with retry_when_busy(pmps):  # dbt would fail on a warehouse someone holds open
+        warehouse.check_writable(warehouse_dir)
     with warehouse_for_dbt(warehouse_dir):
         yield from dbt.cli(dbt_build_args(), context=context,
                            target_path=dbt_target_path(warehouse_dir)).stream()

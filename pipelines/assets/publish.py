@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines import publish
 from pipelines.assets.retry import retry_when_busy
 from pipelines.resources import PmpsSettings
+from pipelines.runs import keep_recent_runs
 
 PUBLISHED = "published"
 MARTS = [dg.AssetKey(name) for name in ("patients", "outcomes", "questionnaire_items",
@@ -24,10 +25,13 @@ def study_tables(pmps: PmpsSettings) -> dg.MaterializeResult:
 @dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED, deps=[study_tables],
           description="The load recorded in the history, then analytics.duckdb and published/ "
                       "renamed into place.")
-def analytics_database(pmps: PmpsSettings) -> dg.MaterializeResult:
+def analytics_database(context: dg.AssetExecutionContext,
+                       pmps: PmpsSettings) -> dg.MaterializeResult:
     with retry_when_busy(pmps):
         written = publish.publish_release(pmps.load().warehouse_dir)
-    return dg.MaterializeResult(metadata={"files": [str(path) for path in written]})
+    pruned = keep_recent_runs(context.instance)
+    return dg.MaterializeResult(metadata={"files": [str(path) for path in written],
+                                          "old_runs_removed": pruned})
 
 
 publish_assets = [study_tables, analytics_database]
