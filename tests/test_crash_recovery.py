@@ -60,37 +60,31 @@ def check_published_state(warehouse: Path) -> None:
         assert path.stat().st_size > 0
 
 
-def crash_series(root: Path, moments: list[tuple[str, float]]) -> Path:
+def crash_series(root: Path, moments: list[tuple[str, float]]) -> tuple[Path, dict]:
+    """An uninterrupted load (the reference), the kills, then a load that must finish."""
     landing, warehouse = root / "landing", root / "warehouse"
     write_demo(landing)
     plant_secrets(landing)
     before = landing_digest(landing)
     run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse), cwd=root)
+    uninterrupted = snapshot(warehouse)
     for after_step, delay in moments:
         kill_during(landing, warehouse, after_step, delay)
         check_published_state(warehouse)
         assert landing_digest(landing) == before
     run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse), cwd=root)
-    return warehouse
+    return warehouse, uninterrupted
 
 
 def test_sigkill_at_20_moments_leaves_one_loads_outputs_and_the_next_load_finishes(tmp_path):
     rng = random.Random(20261129)
     moments = [(step, rng.uniform(0, 1.5)) for step in STEPS_TO_KILL_AFTER * 2]
-    reference_root = tmp_path / "reference"
-    reference_root.mkdir()
-    reference_landing = reference_root / "landing"
-    write_demo(reference_landing)
-    plant_secrets(reference_landing)
-    run_pmps("load", "--landing", str(reference_landing), "--warehouse",
-             str(reference_root / "warehouse"), cwd=reference_root)
     roots = [tmp_path / "a", tmp_path / "b"]
     for root in roots:
         root.mkdir()
     with ThreadPoolExecutor(2) as pool:  # two series side by side: ten kills each
-        warehouses = list(pool.map(crash_series, roots, [moments[0::2], moments[1::2]]))
-    wanted = snapshot(reference_root / "warehouse")
-    for warehouse in warehouses:
+        series = list(pool.map(crash_series, roots, [moments[0::2], moments[1::2]]))
+    for warehouse, wanted in series:
         check_published_state(warehouse)
         assert not (warehouse / ".work").exists()
         assert not list(warehouse.glob(".*.link"))
