@@ -97,3 +97,46 @@ def test_sigkill_at_20_moments_leaves_one_loads_outputs_and_the_next_load_finish
         assert load_ids == list(range(1, len(load_ids) + 1))  # no load id used twice
         per_load = found["load_audit"].groupby("load_id").size()
         assert set(per_load) == {4}
+
+
+def test_sigterm_stops_the_loads_dbt_too(tmp_path):
+    """A load stopped by SIGTERM (to its own process only, as a scheduler would) stops the dbt
+    it started (Dagster interrupts the step, dagster-dbt stops dbt) and says that nothing was
+    published."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    write_demo(landing)
+    marker = f"PMPS_WAREHOUSE_DIR={warehouse}"
+    process = subprocess.Popen(pmps_command("load", "--landing", str(landing)), cwd=tmp_path,
+                               env=environment(PMPS_WAREHOUSE_DIR=str(warehouse)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.strip() == "done  ingest__load_issues":  # dbt starts now
+            time.sleep(2)
+            break
+    process.send_signal(signal.SIGTERM)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "nothing was published" in errors
+    time.sleep(2)
+    left = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                left.append(environ.parent.name)
+        except OSError:
+            continue
+    assert left == []
+
+
+def test_a_warehouse_path_under_a_file_ends_in_one_line(tmp_path):
+    landing = tmp_path / "landing"
+    write_demo(landing)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = subprocess.run(pmps_command("load", "--landing", str(landing), "--warehouse",
+                                         str(blocker / "warehouse")),
+                            cwd=tmp_path, env=environment(), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Not a directory" in result.stderr and "Traceback" not in result.stderr
