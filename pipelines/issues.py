@@ -34,6 +34,32 @@ RULE_SEVERITY: dict[str, str] = {
     "unknown_column": WARNING,
 }
 
+# What each rule means, in one line (CONTRACT.md section 3), for the report and the dictionary.
+RULE_MEANING: dict[str, str] = {
+    "bad_file_name": "the file name is not <source>_<site>_<YYYYMMDD>.<csv|xlsx>",
+    "unreadable_file": "not a readable CSV or XLSX (or a symbolic link, or over a size limit)",
+    "missing_columns": "no row among the first 10 holds every required column",
+    "empty_snapshot": "the file has no data rows",
+    "conflicting_snapshot": "another file for the same source, site and export date differs",
+    "missing_key": "a required column is empty",
+    "bad_date": "a required date does not parse in the site's date format",
+    "date_in_future": "a required date is after the export date",
+    "malformed_row": "the record has fewer cells than the header, or text beyond it",
+    "unknown_event": "the event is no visit code nor a label the site maps",
+    "unknown_procedure": "the procedure is no procedure code nor a label the site maps",
+    "bad_dose": "dose or doses_per_day is not a number above 0",
+    "end_before_start": "the prescription ends before it starts",
+    "no_conversion_factor": "no MME factor for the drug, unit and route (MME left missing)",
+    "duplicate_conflict": "rows for one patient (and visit) differ: all of them set aside",
+    "unknown_patient": "the patient has no accepted row in the current patients snapshot",
+    "out_of_range": "a questionnaire answer or clinic total outside its valid set",
+    "bad_value": "an optional field that does not parse (a date, sex, side, group)",
+    "duplicate_identical": "an identical copy of another row, counted once",
+    "total_mismatch": "the clinic's total differs from the computed score by more than 0.05",
+    "group_mismatch": "treatment_group differs from the group the procedures give",
+    "unknown_column": "a questionnaire column the contract does not know (kept in raw)",
+}
+
 ISSUE_COLUMNS = ("load_id", "file_name", "source", "site", "row_number", "column", "value",
                  "rule", "severity", "message")
 
