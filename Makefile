@@ -7,7 +7,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f)
 
-.PHONY: demo test lint dbt-parse dev bench clean
+.PHONY: demo test lint dbt-parse dev bench docs clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ lint: $(INSTALLED)
 
 test: $(MANIFEST) lint
 	$(BIN)/pytest
+
+# dbt's documentation of the models, seeds and tests (served by `make docs-serve`).
+docs: $(MANIFEST)
+	cd dbt_project && PMPS_WAREHOUSE_DB=$(abspath data/warehouse/warehouse.duckdb) ../$(BIN)/dbt docs generate --quiet
+
+docs-serve: docs
+	cd dbt_project && ../$(BIN)/dbt docs serve --port 8081
 
 # The load at registry scale (1 000, 10 000 and 100 000 patients), timed against the floor
 # (../shared/bench/floor.py) where it is present. Not part of `make test`; takes minutes.

@@ -164,9 +164,6 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
                                        pl.concat(new, how="diagonal_relaxed"))
         warehouse.replace_table(con, "ingest.landing_files", warehouse.LANDING_FILES_DDL,
                                 landing_files_frame(load_id, started_at, files, staged))
-        con.execute("""CREATE OR REPLACE TABLE ingest.current_files AS
-            SELECT load_id, source, site, file_name, export_date, sha256
-            FROM ingest.landing_files WHERE status = 'loaded'""")
         warehouse.replace_table(con, "ingest.issues_landing", ISSUE_COLUMNS_DDL,
                                 with_severity(issues_frame(issues)))
     statuses = Counter(f.status for f in files)
@@ -245,6 +242,10 @@ def close_ingest(config: Config) -> dict[str, int]:
             SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, file_name,
                    source, site, row_number, "column", value, rule, severity, message
             FROM ({union}) ORDER BY file_name, row_number NULLS FIRST""")
+        con.execute("""CREATE OR REPLACE TABLE ingest.current_files AS
+            SELECT load_id, source, site, file_name, export_date, sha256, rows_read,
+                   rows_loaded, rows_rejected
+            FROM ingest.landing_files WHERE status = 'loaded'""")
         con.execute("""CREATE OR REPLACE TABLE ingest.load_audit AS
             SELECT load_id, file_name, source, site, export_date, sha256, status, rows_read,
                    rows_loaded, rows_rejected, message, loaded_at

@@ -38,7 +38,7 @@ PUBLISHED_FILE_MODE, PUBLISHED_DIR_MODE = 0o644, 0o755  # de-identified: anyone 
 # The published tables and their column types (CONTRACT.md section 4).
 TABLE_DDL: dict[str, str] = {
     "patients": """patient_key VARCHAR, site VARCHAR, group_code VARCHAR, in_analysis BOOLEAN,
-        age_at_index INTEGER, sex VARCHAR, mastectomy_side VARCHAR,
+        exclusion_reason VARCHAR, age_at_index INTEGER, sex VARCHAR, mastectomy_side VARCHAR,
         months_since_mastectomy INTEGER, ni_types VARCHAR, usgdn_sessions INTEGER""",
     "outcomes": """patient_key VARCHAR, site VARCHAR, group_code VARCHAR, in_analysis BOOLEAN,
         visit_code VARCHAR, visit_order INTEGER, study_day INTEGER, param_code VARCHAR,
@@ -56,6 +56,7 @@ TABLE_DDL: dict[str, str] = {
         p_ttest DOUBLE""",
     "responder_summary": """group_code VARCHAR, visit_code VARCHAR, visit_order INTEGER,
         criterion VARCHAR, n_evaluable INTEGER, n_responders INTEGER, pct_responders DOUBLE""",
+    "study_flow": """site VARCHAR, step INTEGER, stage VARCHAR, reason VARCHAR, n INTEGER""",
     "load_audit": warehouse.LOAD_FILE_COLUMNS,
     "data_quality": """load_id INTEGER, source VARCHAR, site VARCHAR, rule VARCHAR,
         severity VARCHAR, n INTEGER""",
@@ -111,6 +112,7 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
     try:
         for table, order in PATIENT_TABLES.items():
             _insert(con, table, f"SELECT {', '.join(columns_of(table))} FROM main.{table} {order}")
+        _insert(con, "study_flow", "SELECT * FROM main.study_flow ORDER BY site, step, reason")
         outcomes = f"{STAGED}.outcomes"
         _insert(con, "group_summary", summaries.group_summary(con, outcomes).sql_query())
         con.register("change_summary_frame",

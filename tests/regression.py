@@ -130,9 +130,12 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 
 def differences(found: pd.DataFrame, wanted: pd.DataFrame, name: str,
                 limit: int = 10) -> list[str]:
-    """How ``found`` differs from ``wanted``: columns, row count, then cells."""
-    if list(found.columns) != list(wanted.columns):
-        return [f"{name}: columns {list(found.columns)}, recorded {list(wanted.columns)}"]
+    """How ``found`` differs from ``wanted`` in the recorded columns (more columns are
+    allowed): missing columns, row count, then cells."""
+    missing = [c for c in wanted.columns if c not in found.columns]
+    if missing:
+        return [f"{name}: no column {missing}"]
+    found = found[list(wanted.columns)]
     if len(found) != len(wanted):
         return [f"{name}: {len(found)} rows, recorded {len(wanted)}"]
     found, wanted = _sorted(found), _sorted(wanted)

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'stg_ingest__questionnaires'}}}) }}
 -- Every accepted questionnaire answer lies in its item's valid set, read from the same
 -- codebook seed the pandera schemas check the exports with (one source of truth). The
 -- published questionnaire_items unpivot these columns.

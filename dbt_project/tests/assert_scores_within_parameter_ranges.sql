@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'outcomes'}}}) }}
 -- Every outcome value lies within its parameter's score range (parameters seed).
 with outcomes as (
     select * from {{ ref('outcomes') }}

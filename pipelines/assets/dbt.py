@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import warehouse
 from pipelines.assets.retry import retry_when_busy
@@ -52,7 +52,23 @@ def dbt_target_path(warehouse_dir: Path) -> Path:
     return target
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+class LayeredTranslator(DagsterDbtTranslator):
+    """dbt's nodes in Dagster: grouped by layer (seeds, staging, intermediate, marts), with
+    their dbt descriptions."""
+
+    def get_group_name(self, dbt_resource_props) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+    def get_description(self, dbt_resource_props) -> str:
+        return (dbt_resource_props.get("description") or "").strip() or \
+            super().get_description(dbt_resource_props)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
+            dagster_dbt_translator=LayeredTranslator())
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                      pmps: PmpsSettings):
     warehouse_dir = pmps.load().warehouse_dir

@@ -9,7 +9,7 @@ from pipelines.runs import keep_recent_runs
 
 PUBLISHED = "published"
 MARTS = [dg.AssetKey(name) for name in ("patients", "outcomes", "questionnaire_items",
-                                         "load_data_issues")]
+                                         "study_flow", "load_data_issues")]
 
 
 @dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED,

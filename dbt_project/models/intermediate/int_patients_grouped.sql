@@ -57,6 +57,12 @@ final as (
     select
         *,
         group_code is not null as in_analysis,
+        -- why a patient is outside the analysis population (null when inside)
+        case
+            when group_code is not null then null
+            when index_date is null then 'no_procedures'
+            else 'no_usgdn'
+        end as exclusion_reason,
         -- completed years, birthday-aware, 90 for older (least() would turn a null into 90)
         case
             when index_date is not null then least(

@@ -13,6 +13,7 @@ final as (
         patients.mrn,
         patients.group_code,
         patients.in_analysis,
+        patients.exclusion_reason,
         patients.age_at_index,
         patients.sex,
         patients.mastectomy_side,

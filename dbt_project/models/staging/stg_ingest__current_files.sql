@@ -3,7 +3,10 @@ with source as (
 ),
 
 final as (
-    select load_id, source, site, file_name, export_date, sha256 from source
+    select
+        load_id, source, site, file_name, export_date, sha256, rows_read, rows_loaded,
+        rows_rejected
+    from source
 )
 
 select * from final
