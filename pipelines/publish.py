@@ -24,11 +24,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import summaries, warehouse
+from pipelines import dictionary, exports, summaries, warehouse
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
 REPORT_HTML = "report.html"
+DICTIONARY_CSV = "data_dictionary.csv"
 RELEASES_DIR = "releases"
 CURRENT = "current"
 COMPLETE = ".complete"  # written last into a release folder: every output is there
@@ -130,6 +131,8 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
                   SELECT * FROM main.load_data_issues)
             GROUP BY ALL
             ORDER BY load_id, source NULLS FIRST, site NULLS FIRST, rule, severity""")
+        for statement in dictionary.comment_statements(STAGED):
+            con.execute(statement)
     finally:
         con.execute(f"DETACH {STAGED}")
 
@@ -171,12 +174,12 @@ def stage_release(warehouse_dir: Path) -> dict[str, int]:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    dictionary.write_csv(folder / PUBLISHED_DIR / DICTIONARY_CSV)
+    exports.write_exports(database, folder / PUBLISHED_DIR)
     (folder / PUBLISHED_DIR / REPORT_HTML).write_text(
         report.render_report(report_tables(database)), encoding="utf-8")
-    for path in [folder.parent, folder, folder / PUBLISHED_DIR]:
-        path.chmod(PUBLISHED_DIR_MODE)
-    for path in [database, *(folder / PUBLISHED_DIR).iterdir()]:
-        path.chmod(PUBLISHED_FILE_MODE)
+    for path in [folder.parent, folder, *folder.rglob("*")]:
+        path.chmod(PUBLISHED_DIR_MODE if path.is_dir() else PUBLISHED_FILE_MODE)
     _fsync_tree(folder)
     (folder / COMPLETE).touch()
     return rows

@@ -8,9 +8,11 @@ import re
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
-from tests.conftest import PROJECT_ROOT, SHARED, run_pmps
+from pipelines.publish import TABLE_DDL
+from tests.conftest import PROJECT_ROOT, SHARED, read_table, run_pmps
 
 # Vas & Pai 2019, the published table: mean (SD) per group and visit.
 PUBLISHED_TABLE = {
@@ -135,3 +137,72 @@ def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load):
     assert len(results) >= 5
     assert {r["unique_id"].split(".")[0] for r in results} == {"unit_test"}
     assert {r["status"] for r in results} == {"pass"}
+
+
+# ---- the data dictionary and the exports -----------------------------------------------------
+
+
+def test_every_published_table_and_column_is_described(demo_load):
+    columns = read_table(demo_load.analytics,
+                         "SELECT table_name, column_name, comment FROM duckdb_columns() "
+                         "WHERE schema_name = 'main' AND NOT internal")
+    assert set(columns["table_name"]) == set(TABLE_DDL)
+    assert columns["comment"].fillna("").str.len().min() > 8
+    tables = read_table(demo_load.analytics,
+                        "SELECT table_name, comment FROM duckdb_tables() WHERE NOT internal")
+    assert tables["comment"].fillna("").str.len().min() > 20
+    dictionary = pd.read_csv(demo_load.warehouse / "published" / "data_dictionary.csv",
+                             keep_default_na=False)
+    assert list(dictionary.columns) == ["table", "column", "type", "description", "unit",
+                                        "allowed_values"]
+    described = dictionary[dictionary["column"] != ""]
+    assert len(described) == len(columns)
+    assert (described["description"].str.len() > 10).all()
+    visits = described[(described["table"] == "outcomes")
+                       & (described["column"] == "visit_code")]["allowed_values"].item()
+    assert visits == "BASELINE, POST_NI, POST_USGDN, FU_3M, FU_6M"
+
+
+def test_parquet_exports_equal_the_database(demo_load):
+    for table in TABLE_DDL:
+        path = demo_load.warehouse / "published" / "parquet" / f"{table}.parquet"
+        exported = read_table(demo_load.analytics, f"SELECT * FROM read_parquet('{path}')")
+        assert exported.equals(demo_load.table(table)), table
+
+
+@pytest.mark.parametrize("table", ["patients", "outcomes", "group_summary", "change_summary",
+                                   "responder_summary"])
+@pytest.mark.parametrize("kind", ["spss", "stata"])
+def test_spss_and_stata_exports_read_back_as_the_database(demo_load, table, kind):
+    """Codes come back through their value labels, booleans as 0/1, numbers as they are, and
+    every variable has its label from the dictionary."""
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
+    suffix = "sav" if kind == "spss" else "dta"
+    frame, meta = reader(str(demo_load.warehouse / "published" / kind / f"{table}.{suffix}"))
+    wanted = demo_load.table(table)
+    assert list(frame.columns) == list(wanted.columns)
+    assert len(frame) == len(wanted)
+    for column in wanted.columns:
+        labels = meta.variable_value_labels.get(column)
+        found = frame[column]
+        if labels and column in ("group_code", "visit_code", "param_code", "category",
+                                 "criterion", "reference", "sex", "mastectomy_side",
+                                 "exclusion_reason"):
+            found = found.map(lambda v, labels=labels: None if pd.isna(v) else labels[v])
+            if column in ("group_code", "criterion"):  # labelled with their meaning
+                found = found.map(lambda text: text if text is None else {
+                    "Group 1: neural intervention then USGDN": "NI_USGDN",
+                    "Group 2: USGDN only": "USGDN_ONLY", "Both groups": "ALL"}.get(
+                    text, text.split(":")[0]))
+            missing_as_none = [None if pd.isna(v) else v for v in found]
+            assert missing_as_none == [None if pd.isna(v) else v for v in wanted[column]], column
+        elif wanted[column].dtype == bool:
+            assert found.astype(int).tolist() == wanted[column].astype(int).tolist(), column
+        elif pd.api.types.is_numeric_dtype(wanted[column]):
+            assert ((found - wanted[column].astype(float)).abs().fillna(0) < 1e-9).all() and (
+                found.isna() == wanted[column].isna()).all(), column
+        else:
+            assert found.fillna("").tolist() == wanted[column].fillna("").tolist(), column
+        assert meta.column_names_to_labels[column], column
