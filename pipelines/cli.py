@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "publish_guard.max_drop_pct allows")
     summary = commands.add_parser("summary", help="print the group summary")
     summary.add_argument("--warehouse", help="warehouse folder")
+    issues = commands.add_parser("issues", help="print the data issues of a load: file, row, "
+                                                "column, value, rule, message")
+    issues.add_argument("--warehouse", help="warehouse folder")
+    issues.add_argument("--load", type=int, help="the load (default: the latest)")
+    issues.add_argument("--rule", help="only this rule, e.g. out_of_range")
+    issues.add_argument("--file", help="only this file")
+    issues.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     dev = commands.add_parser("dev", help="`dagster dev` on this code location; SIGTERM or "
                                           "Ctrl-C stops all of it")
     dev.add_argument("--warehouse", help="warehouse folder (its dagster_home holds the runs)")
@@ -96,6 +103,25 @@ def run_summary(args: argparse.Namespace) -> int:
     return print_summary(warehouse)
 
 
+def run_issues(args: argparse.Namespace) -> int:
+    from pipelines.issue_log import IssueQuery, format_issues, read_issues
+    from pipelines.lock import lock_path
+
+    warehouse = Path(args.warehouse) if args.warehouse else load_config().warehouse_dir
+    load_id, issues = read_issues(warehouse, IssueQuery(args.load, args.rule, args.file,
+                                                        args.limit))
+    if load_id is None:
+        running = lock_path(warehouse).exists() and lock_path(warehouse).stat().st_size > 0
+        print("a load is running and none has finished yet" if running else
+              f"pmps: no load has published into {warehouse} yet", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"load {load_id}: {len(issues)} issue(s)"
+          + (f" (the first {args.limit})" if len(issues) == args.limit else ""))
+    if len(issues):
+        print(format_issues(issues))
+    return EXIT_PUBLISHED
+
+
 def run_dev(args: argparse.Namespace) -> int:
     from pipelines.processes import run_dev_server
     from pipelines.runner import dagster_home
@@ -113,7 +139,8 @@ def run_dev(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"demo": run_demo, "load": run_load, "summary": run_summary, "dev": run_dev}
+    handlers = {"demo": run_demo, "load": run_load, "summary": run_summary,
+                "issues": run_issues, "dev": run_dev}
     try:
         return handlers[args.command](args)
     except ConfigError as error:

@@ -109,7 +109,8 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "Mean change from a reference per group, post-baseline visit and parameter, with its "
         "95% confidence interval and two p-values; a row per group, visit, parameter and "
         "reference with n_pairs >= 1.", {
-            "group_code": "NI_USGDN, USGDN_ONLY or ALL.", "visit_code": "The visit of the assessments.",
+            "group_code": "NI_USGDN, USGDN_ONLY or ALL.",
+            "visit_code": "The visit of the assessments.",
             "visit_order": "The visit's order (>= 1).", "param_code": "The parameter.",
             "reference": "BASELINE (change) or PRE_USGDN (change_from_pre_usgdn, from "
             "POST_USGDN on).", "n_pairs": "Patients with both values.",
@@ -122,7 +123,8 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "responder_summary": (
         "Responders per group, post-baseline visit and criterion among the evaluable "
         "patients (those with every value the criterion uses).", {
-            "group_code": "NI_USGDN, USGDN_ONLY or ALL.", "visit_code": "The visit of the assessments.",
+            "group_code": "NI_USGDN, USGDN_ONLY or ALL.",
+            "visit_code": "The visit of the assessments.",
             "visit_order": "The visit's order (>= 1).",
             "criterion": "The responder criterion; its definition is in the "
             "responder_criteria seed and the report.",

@@ -1,5 +1,5 @@
 """The group summary laid out as the paper's table: a row per parameter and group, a column
-per visit, cells `mean (SD)`."""
+per visit, cells `mean (SD) n`."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ import pandas as pd
 from pipelines.publish import ANALYTICS_DB
 from pipelines.summaries import GROUP_ORDER, PARAM_ORDER
 
+EXPLANATION = ("Each cell: mean (SD) of the patients in the analysis with a value, then n, the "
+               "number of those patients;\nSD is NA for a single patient. Groups: NI_USGDN "
+               "(neural intervention then USGDN), USGDN_ONLY, ALL (both).")
+
 
 def paper_table(group_summary: pd.DataFrame) -> pd.DataFrame:
-    """Pivot the group summary: index (param, group), columns visits by visit_order."""
+    """Pivot the group summary: index (param, group), columns visits by visit_order, cells
+    ``mean (SD) n=N``."""
     visits = (group_summary[["visit_code", "visit_order"]].drop_duplicates()
               .sort_values("visit_order")["visit_code"].tolist())
-    table = group_summary.pivot_table(index=["param_code", "group_code"], columns="visit_code",
-                                      values="mean_sd", aggfunc="first")
+    cells = group_summary.assign(cell=group_summary["mean_sd"] + " n=" +
+                                 group_summary["n"].astype(str))
+    table = cells.pivot_table(index=["param_code", "group_code"], columns="visit_code",
+                              values="cell", aggfunc="first")
     table = table.reindex(columns=visits).fillna("")
     order = sorted(table.index, key=lambda k: (PARAM_ORDER.get(k[0], 99),
                                                GROUP_ORDER.get(k[1], 99)))
@@ -50,4 +57,5 @@ def print_summary(warehouse_dir: Path) -> int:
         print("The group summary is empty: no patient is in the analysis.")
         return 0
     print(format_paper_table(paper_table(summary)))
+    print(EXPLANATION)
     return 0

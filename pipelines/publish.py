@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import dictionary, exports, summaries, warehouse
+from pipelines import dictionary, exports, issue_log, summaries, warehouse
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
@@ -221,7 +221,8 @@ def guard_message(new: int, previous: int | None, max_drop_pct: float) -> str | 
 
 def record_history(warehouse_dir: Path, load_id: int) -> None:
     """Append this load's files and data issues to the warehouse's history, in one
-    transaction; a load already recorded (its switch was interrupted) is left as it is."""
+    transaction (a load already recorded, whose switch was interrupted, is left as it is),
+    and leave the data issues' copy for `pmps issues`."""
     with warehouse.connect(warehouse_dir) as con:
         con.execute("BEGIN")
         recorded = con.execute("SELECT count(*) FROM main.load_audit WHERE load_id = ?",
@@ -231,6 +232,7 @@ def record_history(warehouse_dir: Path, load_id: int) -> None:
             con.execute(
                 "INSERT INTO main.data_issues BY NAME SELECT * FROM main.load_data_issues")
         con.execute("COMMIT")
+        issue_log.write_copy(con, warehouse_dir)
 
 
 def _link(path: Path, target: str) -> None:

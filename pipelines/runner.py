@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipelines.config import PROJECT_ROOT, Config
 from pipelines.hooks import PROGRESS_LOGGER
+from pipelines.issue_log import first_of_each_rule
 from pipelines.lock import load_lock
 from pipelines.processes import stop_children_on_sigterm
 from pipelines.publish import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML
@@ -81,7 +82,18 @@ def closing_summary(load_id: int, audit: pd.DataFrame, data_quality: pd.DataFram
                  f"{int(loaded['rows_rejected'].sum())} rejected in current files; "
                  f"{statuses.get('rejected', 0)} files rejected")
     if rules:
-        lines.append("top rules: " + ", ".join(f"{rule} {n}" for rule, n in rules.most_common(5)))
+        lines.append("issues by rule: " + ", ".join(f"{rule} {n}"
+                                                     for rule, n in rules.most_common()))
+        first = first_of_each_rule(config.warehouse_dir, load_id)
+        for rule, found in first.groupby("rule", sort=False):
+            places = "; ".join(
+                row.file_name + (f" row {int(row.row_number)}" if pd.notna(row.row_number)
+                                 else "") + (f" {row.column}" if pd.notna(row.column) else "")
+                for row in found.itertuples(index=False))
+            more = rules[rule] - len(found)
+            lines.append(f"  {rule}: {places}" + (f" (+{more} more)" if more > 0 else ""))
+        lines.append(f"  (every issue with its value: pmps issues --warehouse "
+                     f"{config.warehouse_dir} [--rule R] [--file F])")
     lines.append(f"published: {config.warehouse_dir / ANALYTICS_DB}, "
                  f"{config.warehouse_dir / PUBLISHED_DIR}/")
     return "\n".join(lines)
@@ -124,6 +136,13 @@ def error_chain(error) -> list[str]:
         lines.append(error.message.strip().splitlines()[0] if error.message else error.cls_name)
         error = error.cause or error.context
     return lines
+
+
+def warned_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The names of the checks that warned in this run."""
+    return sorted({evaluation.check_name for evaluation in result.get_asset_check_evaluations()
+                   if not evaluation.passed
+                   and evaluation.severity == dg.AssetCheckSeverity.WARN})
 
 
 def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
@@ -189,6 +208,8 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
         timings = step_seconds(instance, result.run_id)
     checks = check_counts(result)
     check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
+    if checks["warned"]:
+        check_line += " (warned: " + ", ".join(warned_checks(result)) + ")"
     held = failed_check_messages(result)
     if held:
         for message in held:

@@ -49,9 +49,11 @@ def test_summary_prints_the_paper_layout(demo_load):
                        cwd=demo_load.root).stdout.splitlines()
     assert printed[0].split() == ["param", "group", "BASELINE", "POST_NI", "POST_USGDN"]
     nrs_group_2 = next(line for line in printed if line.split()[:2] == ["NRS", "USGDN_ONLY"])
-    assert nrs_group_2.split()[2:] == ["7.8", "(1.7)", "1.3", "(0.5)"]
+    assert nrs_group_2.split()[2:] == ["7.8", "(1.7)", "n=4", "1.3", "(0.5)", "n=4"]
     dash_group_1 = next(line for line in printed if line.split()[:2] == ["DASH", "NI_USGDN"])
-    assert dash_group_1.split()[2:] == ["80.9", "(10.5)", "71.1", "(10.5)", "34.6", "(14.4)"]
+    assert dash_group_1.split()[2:] == ["80.9", "(10.5)", "n=16", "71.1", "(10.5)", "n=16",
+                                        "34.6", "(14.4)", "n=16"]
+    assert any(line.startswith("Each cell: mean (SD)") for line in printed)
 
 
 def test_load_reports_what_it_loaded(demo_load):
