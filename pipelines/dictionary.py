@@ -3,7 +3,7 @@ its type, description, unit and allowed values.
 
 One source each: the dbt YAML of the marts (dbt_project/models/marts/_marts.yml) describes the
 tables dbt builds; the declarations below describe those the publish step computes. Types come
-from the published columns (publish.TABLE_DDL); code lists from the seeds (reference.py). The
+from the published columns (tables.TABLE_DDL); code lists from the seeds (reference.py). The
 dictionary is written into analytics.duckdb as COMMENT ON (so `duckdb_columns()` and BI tools
 show it) and as published/data_dictionary.csv.
 """
@@ -166,8 +166,8 @@ def mart_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
 
 
 def entries() -> list[Entry]:
-    """The dictionary of every published table, in the order of publish.TABLE_DDL."""
-    from pipelines.publish import TABLE_DDL, columns_of
+    """The dictionary of every published table, in the order of tables.TABLE_DDL."""
+    from pipelines.tables import TABLE_DDL, columns_of
 
     described = {**mart_descriptions(), **COMPUTED_TABLES}
     rows = []

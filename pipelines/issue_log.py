@@ -33,8 +33,11 @@ def write_copy(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
                     "ORDER BY load_id, file_name, row_number NULLS FIRST")
     finally:
         con.execute("DETACH issue_copy")
-    staged.chmod(0o600)
-    os.replace(staged, final)
+    try:
+        staged.chmod(0o600)
+        os.replace(staged, final)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import dictionary, exports, issue_log, summaries, warehouse
+from pipelines import dictionary, exports, issue_log, quality, summaries, warehouse
+from pipelines.tables import TABLE_DDL, columns_of
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
@@ -36,32 +37,6 @@ COMPLETE = ".complete"  # written last into a release folder: every output is th
 STAGED = "analytics"  # the staged database's name while it is attached
 PUBLISHED_FILE_MODE, PUBLISHED_DIR_MODE = 0o644, 0o755  # de-identified: anyone may read
 
-# The published tables and their column types (CONTRACT.md section 4).
-TABLE_DDL: dict[str, str] = {
-    "patients": """patient_key VARCHAR, site VARCHAR, group_code VARCHAR, in_analysis BOOLEAN,
-        exclusion_reason VARCHAR, age_at_index INTEGER, sex VARCHAR, mastectomy_side VARCHAR,
-        months_since_mastectomy INTEGER, ni_types VARCHAR, usgdn_sessions INTEGER""",
-    "outcomes": """patient_key VARCHAR, site VARCHAR, group_code VARCHAR, in_analysis BOOLEAN,
-        visit_code VARCHAR, visit_order INTEGER, study_day INTEGER, param_code VARCHAR,
-        value DOUBLE, category VARCHAR, is_prorated BOOLEAN, phq9_item9_positive BOOLEAN,
-        is_baseline BOOLEAN, baseline_value DOUBLE, change DOUBLE, pct_change DOUBLE,
-        pre_usgdn_value DOUBLE, change_from_pre_usgdn DOUBLE""",
-    "questionnaire_items": """patient_key VARCHAR, site VARCHAR, visit_code VARCHAR,
-        param_code VARCHAR, item VARCHAR, response INTEGER""",
-    "group_summary": """group_code VARCHAR, visit_code VARCHAR, visit_order INTEGER,
-        param_code VARCHAR, n INTEGER, mean DOUBLE, sd DOUBLE, median DOUBLE, q1 DOUBLE,
-        q3 DOUBLE, min DOUBLE, max DOUBLE, mean_sd VARCHAR""",
-    "change_summary": """group_code VARCHAR, visit_code VARCHAR, visit_order INTEGER,
-        param_code VARCHAR, reference VARCHAR, n_pairs INTEGER, mean_change DOUBLE,
-        sd_change DOUBLE, ci95_low DOUBLE, ci95_high DOUBLE, p_wilcoxon DOUBLE,
-        p_ttest DOUBLE""",
-    "responder_summary": """group_code VARCHAR, visit_code VARCHAR, visit_order INTEGER,
-        criterion VARCHAR, n_evaluable INTEGER, n_responders INTEGER, pct_responders DOUBLE""",
-    "study_flow": """site VARCHAR, step INTEGER, stage VARCHAR, reason VARCHAR, n INTEGER""",
-    "load_audit": warehouse.LOAD_FILE_COLUMNS,
-    "data_quality": """load_id INTEGER, source VARCHAR, site VARCHAR, rule VARCHAR,
-        severity VARCHAR, n INTEGER""",
-}
 SUMMARY_CSVS = ("group_summary", "change_summary", "responder_summary")
 
 # The marts of patients and the order of their published rows (the same on every load);
@@ -95,11 +70,6 @@ def output_paths(warehouse_dir: Path) -> list[Path]:
     return [warehouse_dir / ANALYTICS_DB,
             *(warehouse_dir / PUBLISHED_DIR / f"{t}.csv" for t in SUMMARY_CSVS),
             warehouse_dir / PUBLISHED_DIR / REPORT_HTML]
-
-
-def columns_of(table: str) -> list[str]:
-    """The published columns of ``table``, from its DDL."""
-    return [part.split()[0] for part in TABLE_DDL[table].replace("\n", " ").split(",")]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:
@@ -142,8 +112,7 @@ def report_tables(database: Path) -> dict:
     con = duckdb.connect(str(database), read_only=True)
     try:
         tables = {name: con.execute(f"SELECT * FROM {name}").df() for name in (
-            *SUMMARY_CSVS, "load_audit", "data_quality")}
-        tables["patients"] = con.execute("SELECT in_analysis, group_code FROM patients").df()
+            *SUMMARY_CSVS, "load_audit", "data_quality", "study_flow")}
     finally:
         con.close()
     return tables
@@ -165,6 +134,7 @@ def stage_release(warehouse_dir: Path) -> dict[str, int]:
     database = folder / ANALYTICS_DB
     with warehouse.connect(warehouse_dir) as con:
         build_database(con, database)
+        warnings = quality.load_warnings(con)
     con = duckdb.connect(str(database))
     try:
         for table in SUMMARY_CSVS:
@@ -177,7 +147,8 @@ def stage_release(warehouse_dir: Path) -> dict[str, int]:
     dictionary.write_csv(folder / PUBLISHED_DIR / DICTIONARY_CSV)
     exports.write_exports(database, folder / PUBLISHED_DIR)
     (folder / PUBLISHED_DIR / REPORT_HTML).write_text(
-        report.render_report(report_tables(database)), encoding="utf-8")
+        report.render_report({**report_tables(database), "warnings": warnings}),
+        encoding="utf-8")
     for path in [folder.parent, folder, *folder.rglob("*")]:
         path.chmod(PUBLISHED_DIR_MODE if path.is_dir() else PUBLISHED_FILE_MODE)
     _fsync_tree(folder)
@@ -278,8 +249,9 @@ def finish_interrupted_release(warehouse_dir: Path, last_recorded: int | None) -
             release_dir(warehouse_dir, last_recorded) / COMPLETE).exists():
         switch_to(warehouse_dir, last_recorded)
     remove_old_releases(warehouse_dir)
-    for path in Path(warehouse_dir).glob(".*.link"):
-        path.unlink(missing_ok=True)
+    for pattern in (".*.link", ".*.tmp"):  # a staged link or copy a failed load left
+        for path in Path(warehouse_dir).glob(pattern):
+            path.unlink(missing_ok=True)
 
 
 def publish_release(warehouse_dir: Path) -> list[Path]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipelines.publish import TABLE_DDL, columns_of
 from pipelines.reference import SOURCES
+from pipelines.tables import TABLE_DDL, columns_of
 
 SAMPLE_SIZE = 5
 
@@ -89,3 +89,25 @@ def visits_out_of_order(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
          AND b.assessment_date < a.assessment_date
         JOIN main.stg_ingest__patient_keys k ON k.site = a.site AND k.mrn = a.mrn
         ORDER BY k.patient_key, a.visit_code""").df()
+
+
+def load_warnings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The warning checks of this load that would warn, with what they found (the report
+    names them; pipelines/checks.py runs the same functions as Dagster checks)."""
+    found = []
+    rejected = rejections_by_source(con)
+    files = sum(r["rejected_files"] for r in rejected.values())
+    rows = sum(r["rejected_rows"] for r in rejected.values())
+    if files or rows:
+        found.append(("rejected_files_and_rows", f"{files} rejected files, {rows} rejected "
+                                                 "rows in current files"))
+    missing = patients_without_baseline(con)
+    if not missing.empty:
+        found.append(("patients_without_baseline", "patients in the analysis with values but "
+                      "no baseline: " + ", ".join(f"{r.param_code} {r.patients}"
+                                                  for r in missing.itertuples(index=False))))
+    out_of_order = visits_out_of_order(con)
+    if not out_of_order.empty:
+        found.append(("visits_in_order", f"{len(out_of_order)} assessments dated after a "
+                                         "later visit of the same patient"))
+    return pd.DataFrame(found, columns=["check", "summary"])

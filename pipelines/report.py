@@ -16,7 +16,10 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from pipelines.issues import RULE_MEANING
+from pipelines.reference import responder_criteria
 from pipelines.summaries import ALL_GROUPS, GROUP_ORDER, PARAM_ORDER, round_half_away
+from pipelines.tables import TABLE_DDL, columns_of
 
 TITLE = "Ultrasound-guided dry needling for postmastectomy pain syndrome: outcomes"
 NO_ROWS = "no rows"
@@ -45,27 +48,20 @@ GROUPS_SHORT: dict[str, str] = {"NI_USGDN": "Group 1", "USGDN_ONLY": "Group 2",
                                 ALL_GROUPS: "All"}
 GROUPS_NOTE = "Group 1: neural intervention then USGDN; Group 2: USGDN only; All: both."
 REFERENCE_ORDER = ["BASELINE", "PRE_USGDN"]
-CRITERION_ORDER = ["NRS_30PCT", "NRS_50PCT", "NRS_2PT", "PAINDETECT_UNLIKELY", "DASH_MCID",
-                   "PHQ9_5PT", "OPIOID_FREE"]
+CRITERION_DEFINITIONS = {c.criterion: c.description for c in responder_criteria()}
+CRITERION_ORDER = list(CRITERION_DEFINITIONS)
 STATUS_ORDER = ["loaded", "superseded", "duplicate_file", "rejected"]
 SEVERITY_ORDER = ["rejected_file", "rejected_row", "rejected_value", "warning"]
-EXCLUSION_REASON = "no USGDN session recorded"
+EXCLUSION_REASONS = {"no_usgdn": "no USGDN session, so no group",
+                     "no_procedures": "no accepted procedure at all"}
+# The outputs a reader can download beside the page (published/, relative links).
+DOWNLOADS = [("data_dictionary.csv", "data dictionary: every table and column, CSV"),
+             ("parquet/", "every table as Parquet (dashboards)"),
+             ("spss/", "patients, outcomes and the summaries for SPSS (.sav, labelled)"),
+             ("stata/", "the same for Stata (.dta, labelled)"),
+             ("group_summary.csv", "the group summary, CSV")]
 
-# The published columns, so that a table missing from the mapping renders as an empty one.
-TABLE_COLUMNS: dict[str, list[str]] = {
-    "patients": ["patient_key", "site", "group_code", "in_analysis", "age_at_index", "sex",
-                 "mastectomy_side", "months_since_mastectomy", "ni_types", "usgdn_sessions"],
-    "group_summary": ["group_code", "visit_code", "visit_order", "param_code", "n", "mean",
-                      "sd", "median", "q1", "q3", "min", "max", "mean_sd"],
-    "change_summary": ["group_code", "visit_code", "visit_order", "param_code", "reference",
-                       "n_pairs", "mean_change", "sd_change", "ci95_low", "ci95_high",
-                       "p_wilcoxon", "p_ttest"],
-    "responder_summary": ["group_code", "visit_code", "visit_order", "criterion",
-                          "n_evaluable", "n_responders", "pct_responders"],
-    "load_audit": ["load_id", "file_name", "source", "site", "export_date", "sha256", "status",
-                   "rows_read", "rows_loaded", "rows_rejected", "message", "loaded_at"],
-    "data_quality": ["load_id", "source", "site", "rule", "severity", "n"],
-}
+WARNING_COLUMNS = ["check", "summary"]  # the warned checks the publish step passes
 
 # Plot colours from the colour-blind-safe Okabe-Ito palette; ALL is drawn as a quiet reference.
 GROUP_STYLES: dict[str, dict] = {
@@ -115,11 +111,26 @@ td.empty { color: #57606a; font-style: italic; }
 figure { margin: 0; }
 figcaption { font-size: 0.85rem; color: #57606a; }
 img { display: block; max-width: 100%; height: auto; }
+ul.downloads { padding-left: 1.2rem; }
 @media (max-width: 40rem) {
   main { padding: 0.75rem 0.75rem 2rem; }
   h1 { font-size: 1.25rem; }
   table { font-size: 0.85rem; }
-  #group-summary th[scope="row"] { white-space: normal; min-width: 6rem; max-width: 9.5rem; }
+  th, td { white-space: normal; }
+  th[scope="row"], thead th:first-child { position: static; }
+  /* On a phone every row of a wide table stands as a card: its label, then each cell under
+     its column's name, so no number is hidden beyond the right edge. */
+  .table-wrap:has(table.cards) { width: 100%; border: 0; overflow-x: visible; }
+  table.cards, table.cards tbody, table.cards tfoot, table.cards tr, table.cards th,
+  table.cards td { display: block; width: 100%; }
+  table.cards thead { display: none; }
+  table.cards tr { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 0.6rem; }
+  table.cards th[scope="row"], table.cards th[scope="rowgroup"] { background: #f6f8fa; }
+  table.cards td { display: flex; gap: 0.5rem; justify-content: space-between; }
+  table.cards td[data-label]::before { content: attr(data-label); color: #57606a; }
+  table.cards td:empty { display: none; }
+  table.cards .n { display: inline; margin-left: 0.4rem; }
+  tr.parameter th span { position: static; }
 }
 """
 
@@ -135,7 +146,7 @@ def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
     try:
         return tables[name]
     except KeyError:
-        return pd.DataFrame(columns=TABLE_COLUMNS[name])
+        return pd.DataFrame(columns=columns_of(name) if name in TABLE_DDL else WARNING_COLUMNS)
 
 
 def _is_missing(value: object) -> bool:
@@ -241,9 +252,13 @@ def latest_load_id(load_audit: pd.DataFrame, data_quality: pd.DataFrame) -> int 
 # ---- HTML building blocks ----------------------------------------------------------------
 
 
-def _cells(values: Iterable[str], cls: str | None = None) -> str:
+def _cells(values: Iterable[str], cls: str | None = None,
+           labels: Sequence[str] | None = None) -> str:
     attribute = f' class="{cls}"' if cls else ""
-    return "".join(f"<td{attribute}>{escape(v)}</td>" for v in values)
+    labels = list(labels) if labels else []
+    return "".join(
+        f'<td{attribute} data-label="{escape(labels[i])}">{escape(v)}</td>' if i < len(labels)
+        else f"<td{attribute}>{escape(v)}</td>" for i, v in enumerate(values))
 
 
 def _table_html(table_id: str, note: str, header: Sequence[str], body: str,
@@ -253,8 +268,9 @@ def _table_html(table_id: str, note: str, header: Sequence[str], body: str,
     head = "".join(f'<th scope="col" class="num">{escape(h)}</th>' if i in numeric
                    else f'<th scope="col">{escape(h)}</th>' for i, h in enumerate(header))
     # The note sits outside the scrolling wrapper so that a phone shows it whole.
+    cards = ' class="cards"' if len(header) > 2 else ""  # rows as cards on a phone
     return (f'<p class="note" id="{table_id}-note">{escape(note)}</p>'
-            f'<div class="table-wrap"><table id="{table_id}" '
+            f'<div class="table-wrap"><table id="{table_id}"{cards} '
             f'aria-describedby="{table_id}-note">'
             f"<thead><tr>{head}</tr></thead>{body}</table></div>")
 
@@ -273,7 +289,8 @@ def _plain_table(table_id: str, note: str, header: Sequence[str],
     def row_html(row: Sequence[str], cls: str = "") -> str:
         attribute = f' class="{cls}"' if cls else ""
         return (f'<tr{attribute}><th scope="row">{escape(row[0])}</th>'
-                f"{_cells(row[1:numeric_from])}{_cells(row[numeric_from:], cls='num')}</tr>")
+                f"{_cells(row[1:numeric_from], labels=header[1:numeric_from])}"
+                f"{_cells(row[numeric_from:], cls='num', labels=header[numeric_from:])}</tr>")
 
     body = f"<tbody>{''.join(row_html(row) for row in rows)}</tbody>"
     foot = f"<tfoot>{row_html(total, 'total')}</tfoot>" if total else ""
@@ -293,30 +310,43 @@ def _flags(series: pd.Series) -> pd.Series:
                      dtype=bool)
 
 
-def study_flow(patients: pd.DataFrame) -> list[tuple[str, int, str]]:
-    """(label, number of patients, row kind) for the study-flow table."""
-    in_analysis = _flags(patients["in_analysis"])
-    analysed = patients[in_analysis]
-    rows = [("Patients loaded", len(patients), "total"),
-            ("In the analysis", len(analysed), "main")]
-    for group_code in _ranked(list(GROUPS) + list(analysed["group_code"]), GROUP_ORDER):
-        if group_code == ALL_GROUPS:
-            continue
-        rows.append((group_label(group_code), int((analysed["group_code"] == group_code).sum()),
-                     "sub"))
-    if analysed["group_code"].isna().any():
-        rows.append(("No group recorded", int(analysed["group_code"].isna().sum()), "sub"))
-    # A patient with no USGDN session has no group and is outside the analysis (INSTRUMENTS.md).
-    rows.append((f"Excluded: {EXCLUSION_REASON}", int((~in_analysis).sum()), "main"))
+FLOW_LABELS = {"received": "Patient rows received", "rejected_rows": "Rows rejected in all",
+               "identical_copies": "Identical copies, counted once", "patients": "Patients",
+               "in_analysis": "In the analysis"}
+FLOW_KINDS = {"received": "total", "rejected_at_ingestion": "sub", "rejected_rows": "main",
+              "identical_copies": "main", "patients": "total", "excluded": "sub",
+              "in_analysis": "main", "group": "sub"}
+
+
+def study_flow(flow: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """(label, number, row kind) for the study-flow table, all sites together: every patient
+    row received, rejected (by rule), counted once, excluded (by reason) or analysed."""
+    rows = []
+    every_site = flow[flow["site"] == "ALL"] if not flow.empty else flow
+    for row in _sort(every_site, [("step", None), ("reason", [])]).itertuples(index=False):
+        if row.stage == "rejected_at_ingestion":
+            label = f"Rejected: {row.reason} ({RULE_MEANING.get(row.reason, '')})"
+        elif row.stage == "excluded":
+            label = f"Excluded: {row.reason} ({EXCLUSION_REASONS.get(row.reason, '')})"
+        elif row.stage == "group":
+            label = group_label(row.reason)
+        else:
+            label = FLOW_LABELS.get(row.stage, str(row.stage))
+        rows.append((label, int(row.n), FLOW_KINDS.get(row.stage, "main")))
     return rows
 
 
-def render_study_flow(patients: pd.DataFrame) -> str:
-    """The study-flow table: patients loaded, analysed, per group, and excluded with reason."""
+def render_study_flow(flow: pd.DataFrame) -> str:
+    """The study-flow table: every patient row of the current snapshots accounted for."""
     body = "".join(
-        f'<tr class="{kind}"><th scope="row">{escape(label)}</th><td class="num">{number}</td>'
-        "</tr>" for label, number, kind in study_flow(patients))
-    note = f"patients: {NO_ROWS}" if patients.empty else "Patients in this load"
+        f'<tr class="{kind}"><th scope="row">{escape(label)}</th>'
+        f'<td class="num" data-label="n">{number}</td></tr>'
+        for label, number, kind in study_flow(flow))
+    if not body:
+        body = _no_rows(2)[len("<tbody>"):-len("</tbody>")]
+    note = ("Every patient row of the current patients snapshots: rejected at ingestion (a row "
+            "with two faults under each), identical copies counted once, patients excluded "
+            "from the analysis and why, and the analysis population per group.")
     table = _table_html("study-flow", note, ["Patients", "n"], f"<tbody>{body}</tbody>",
                         numeric_from=1)
     return _section("study-flow", "Study flow", table)
@@ -350,7 +380,8 @@ def _group_summary_rows(group_summary: pd.DataFrame, param_code: str, visits: Se
             cell = cells.get((param_code, group_code, visit_code))
             content = "" if cell is None else (f"{escape(_text(cell[0]))}"
                                                f'<span class="n">n={_count(cell[1])}</span>')
-            tds.append(f'<td data-visit="{escape(str(visit_code))}">{content}</td>')
+            tds.append(f'<td data-visit="{escape(str(visit_code))}" '
+                       f'data-label="{escape(str(visit_code))}">{content}</td>')
         rows.append(f'<tr data-param="{escape(str(param_code))}" '
                     f'data-group="{escape(str(group_code))}">'
                     f'<th scope="row">{escape(group_label(group_code))}</th>{"".join(tds)}</tr>')
@@ -434,21 +465,25 @@ def render_plots(group_summary: pd.DataFrame) -> str:
 
 
 def render_change_summary(change_summary: pd.DataFrame) -> str:
-    """Mean change from the reference visit with its 95% CI and the paired tests."""
-    header = ["Group", "Visit", "Parameter", "Reference", "Pairs", "Mean change (95% CI)",
-              "Wilcoxon p", "t-test p"]
-    ordered = _sort(change_summary, [("param_code", PARAM_ORDER), ("group_code", GROUP_ORDER),
-                                     ("visit_order", None), ("reference", REFERENCE_ORDER)])
-    rows = [[group_label(r.group_code, short=True), _text(r.visit_code),
-             parameter_name(r.param_code), _text(r.reference), _count(r.n_pairs),
-             format_mean_change(r.mean_change, r.ci95_low, r.ci95_high),
-             format_p_value(r.p_wilcoxon), format_p_value(r.p_ttest)]
-            for r in ordered.itertuples(index=False)]
+    """Per parameter: mean change from the reference visit with its 95% CI and the tests."""
+    header = ["Group", "Visit", "Reference", "Pairs", "Mean change (95% CI)", "Wilcoxon p",
+              "t-test p"]
     note = ("Change = value − reference value, in patients with both (pairs). PRE_USGDN: the "
             "last value before the first USGDN session. Two-sided Wilcoxon signed-rank and "
             f"one-sample t-tests. {GROUPS_NOTE}")
-    return _section("change-summary", "Change from baseline and from before USGDN",
-                    _plain_table("change-summary", note, header, rows, numeric_from=4))
+    tables = []
+    for param_code in _ranked(change_summary["param_code"], PARAM_ORDER):
+        of_param = change_summary[change_summary["param_code"] == param_code]
+        ordered = _sort(of_param, [("group_code", GROUP_ORDER), ("visit_order", None),
+                                   ("reference", REFERENCE_ORDER)])
+        rows = [[group_label(r.group_code, short=True), _text(r.visit_code), _text(r.reference),
+                 _count(r.n_pairs), format_mean_change(r.mean_change, r.ci95_low, r.ci95_high),
+                 format_p_value(r.p_wilcoxon), format_p_value(r.p_ttest)]
+                for r in ordered.itertuples(index=False)]
+        tables.append(f"<h3>{escape(parameter_label(param_code))}</h3>" + _plain_table(
+            f"change-summary-{param_code}", note, header, rows, numeric_from=3))
+    content = "".join(tables) or _plain_table("change-summary", note, header, [], 3)
+    return _section("change-summary", "Change from baseline and from before USGDN", content)
 
 
 def render_responder_summary(responder_summary: pd.DataFrame) -> str:
@@ -460,8 +495,14 @@ def render_responder_summary(responder_summary: pd.DataFrame) -> str:
              format_responders(r.n_responders, r.n_evaluable, r.pct_responders)]
             for r in ordered.itertuples(index=False)]
     note = f"Patients meeting each criterion among those evaluable at the visit. {GROUPS_NOTE}"
+    definitions = _plain_table(
+        "responder-criteria", "A patient is evaluable when every value a definition uses is "
+        "there (a change needs the baseline).", ["Criterion", "Definition"],
+        [[criterion, definition] for criterion, definition in CRITERION_DEFINITIONS.items()],
+        numeric_from=2)
     return _section("responder-summary", "Responders",
-                    _plain_table("responder-summary", note, header, rows, numeric_from=3))
+                    definitions + _plain_table("responder-summary", note, header, rows,
+                                               numeric_from=3))
 
 
 def files_by_status(load_audit: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
@@ -479,7 +520,7 @@ def files_by_status(load_audit: pd.DataFrame) -> tuple[list[list[str]], list[str
 
 
 def render_data_quality(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
-                        load_id: int | None) -> str:
+                        load_id: int | None, warnings: pd.DataFrame) -> str:
     """The latest load's files by status and its data-issue counts."""
     def of_load(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[pd.to_numeric(frame["load_id"], errors="coerce") == load_id]
@@ -488,16 +529,37 @@ def render_data_quality(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
     files = _plain_table("load-files", "Files seen by this load",
                          ["Status", "Files", "Rows read", "Rows loaded", "Rows rejected"],
                          file_rows, numeric_from=1, total=file_total)
+    audit = of_load(load_audit)
+    rejected = audit[audit["status"] == "rejected"].sort_values("file_name")
+    rejected_files = _plain_table(
+        "rejected-files", "Files this load set aside, and why",
+        ["File", "Why"], [[_text(r.file_name), _text(r.message)]
+                          for r in rejected.itertuples(index=False)], numeric_from=2)
     issues = _sort(of_load(data_quality), [("source", []), ("site", []),
                                            ("severity", SEVERITY_ORDER), ("rule", [])])
-    issue_rows = [[_text(r.source), _text(r.site), _text(r.rule), _text(r.severity), _count(r.n)]
+    issue_rows = [[_text(r.source) if not _is_missing(r.source) else "(file name)",
+                   _text(r.site) if not _is_missing(r.site) else "—", _text(r.rule),
+                   RULE_MEANING.get(r.rule, ""), _text(r.severity), _count(r.n)]
                   for r in issues.itertuples(index=False)]
-    counts = _plain_table("data-quality", "Data issues found by this load",
-                          ["Source", "Site", "Rule", "Severity", "n"], issue_rows,
-                          numeric_from=4)
+    counts = _plain_table("data-quality", "Data issues found by this load (the detail, with "
+                          "the file, row, column and value: `pmps issues`)",
+                          ["Source", "Site", "Rule", "Meaning", "Severity", "n"], issue_rows,
+                          numeric_from=5)
+    warned = _plain_table(
+        "warned-checks", "Checks of this load that warned (nothing is held back for them)",
+        ["Check", "What it found"], [[_text(r.check), _text(r.summary)]
+                                     for r in warnings.itertuples(index=False)],
+        numeric_from=2)
     which = "no load recorded" if load_id is None else f"load {load_id}"
     return _section("data-quality", f"Data quality ({which})",
-                    f"<h3>Files by status</h3>{files}<h3>Data issues</h3>{counts}")
+                    f"<h3>Files by status</h3>{files}<h3>Rejected files</h3>{rejected_files}"
+                    f"<h3>Data issues</h3>{counts}<h3>Checks that warned</h3>{warned}")
+
+
+def render_downloads() -> str:
+    items = "".join(f'<li><a href="{escape(path)}">{escape(path)}</a>: {escape(what)}</li>'
+                    for path, what in DOWNLOADS)
+    return _section("downloads", "Downloads", f'<ul class="downloads">{items}</ul>')
 
 
 def render_report(tables: Mapping[str, pd.DataFrame],
@@ -514,12 +576,13 @@ def render_report(tables: Mapping[str, pd.DataFrame],
     stamp = generated_at.strftime("%Y-%m-%d %H:%M %Z").strip()
     meta = (f"Load {load_id if load_id is not None else NA} · generated {stamp}")
     sections = [
-        render_study_flow(_table(tables, "patients")),
+        render_study_flow(_table(tables, "study_flow")),
         render_group_summary(group_summary),
         render_plots(group_summary),
         render_change_summary(_table(tables, "change_summary")),
         render_responder_summary(_table(tables, "responder_summary")),
-        render_data_quality(load_audit, data_quality, load_id),
+        render_data_quality(load_audit, data_quality, load_id, _table(tables, "warnings")),
+        render_downloads(),
     ]
     return (
         "<!DOCTYPE html>\n"

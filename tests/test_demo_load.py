@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from pipelines.publish import TABLE_DDL
+from pipelines.tables import TABLE_DDL
 from tests.conftest import PROJECT_ROOT, SHARED, read_table, run_pmps
 
 # Vas & Pai 2019, the published table: mean (SD) per group and visit.

@@ -15,15 +15,33 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import publish, report, warehouse
+from pipelines import publish, quality, report, tables, warehouse
 
 GENERATED_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GROUP_1 = "Group 1: neural intervention then USGDN"
 GROUP_2 = "Group 2: USGDN only"
 VOID_TAGS = {"meta", "img", "br", "hr", "link", "input", "source", "col", "wbr"}
-TABLE_IDS = ["study-flow", "group-summary", "change-summary", "responder-summary", "load-files",
-             "data-quality"]
+TABLE_IDS = ["study-flow", "group-summary", "change-summary-NRS", "change-summary-DASH",
+             "responder-criteria", "responder-summary", "load-files", "rejected-files",
+             "data-quality", "warned-checks"]
+# The columns of the hand-made tables below (the report reads them by name).
+COLUMNS = {
+    "patients": ["patient_key", "site", "group_code", "in_analysis", "age_at_index", "sex",
+                 "mastectomy_side", "months_since_mastectomy", "ni_types", "usgdn_sessions"],
+    "group_summary": ["group_code", "visit_code", "visit_order", "param_code", "n", "mean",
+                      "sd", "median", "q1", "q3", "min", "max", "mean_sd"],
+    "change_summary": ["group_code", "visit_code", "visit_order", "param_code", "reference",
+                       "n_pairs", "mean_change", "sd_change", "ci95_low", "ci95_high",
+                       "p_wilcoxon", "p_ttest"],
+    "responder_summary": ["group_code", "visit_code", "visit_order", "criterion",
+                          "n_evaluable", "n_responders", "pct_responders"],
+    "load_audit": ["load_id", "file_name", "source", "site", "export_date", "sha256", "status",
+                   "rows_read", "rows_loaded", "rows_rejected", "message", "loaded_at"],
+    "data_quality": ["load_id", "source", "site", "rule", "severity", "n"],
+    "study_flow": ["site", "step", "stage", "reason", "n"],
+    "warnings": ["check", "summary"],
+}
 
 # ---- a small parsed DOM ------------------------------------------------------------------
 
@@ -122,7 +140,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 def frame(name: str, rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=report.TABLE_COLUMNS[name])
+    return pd.DataFrame(rows, columns=COLUMNS[name])
 
 
 def study_tables() -> dict[str, pd.DataFrame]:
@@ -176,9 +194,20 @@ def study_tables() -> dict[str, pd.DataFrame]:
         (2, None, None, "bad_file_name", "rejected_file", 1),
         (2, "medications", "demo", "bad_dose", "rejected_row", 2),
     ])
+    # 8 patient rows: 1 rejected (bad_date), 1 identical copy, 6 patients, 1 of them excluded
+    study_flow = frame("study_flow", [
+        (site, step, stage, reason, n) for site in ("demo", "ALL") for step, stage, reason, n in [
+            (1, "received", None, 8), (2, "rejected_at_ingestion", "bad_date", 1),
+            (3, "rejected_rows", None, 1), (4, "identical_copies", None, 1),
+            (5, "patients", None, 6), (6, "excluded", "no_usgdn", 1), (7, "in_analysis", None, 5),
+            (8, "group", "USGDN_ONLY", 2), (8, "group", "NI_USGDN", 3)]])
+    warnings = frame("warnings", [("patients_without_baseline",
+                                   "patients in the analysis with values but no baseline: "
+                                   "NRS 1")])
     return {"patients": patients, "outcomes": pd.DataFrame(), "group_summary": group_summary,
             "change_summary": change_summary, "responder_summary": responder_summary,
-            "load_audit": load_audit, "data_quality": data_quality}
+            "load_audit": load_audit, "data_quality": data_quality, "study_flow": study_flow,
+            "warnings": warnings}
 
 
 @pytest.fixture(scope="module")
@@ -207,14 +236,22 @@ def test_sections_come_in_order_each_with_a_heading(dom: Node) -> None:
     sections = dom.find_all("section")
     assert [s.attrs["id"] for s in sections] == [
         "study-flow-section", "group-summary-section", "plots", "change-summary-section",
-        "responder-summary-section", "data-quality-section"]
+        "responder-summary-section", "data-quality-section", "downloads-section"]
     assert all(len(s.find_all("h2")) == 1 for s in sections)
 
 
-def test_study_flow_counts_the_patients(dom: Node) -> None:
-    rows = dict(body_rows(dom.by_id("study-flow")))
-    assert rows == {"Patients loaded": "6", "In the analysis": "5", GROUP_1: "3", GROUP_2: "2",
-                    "Excluded: no USGDN session recorded": "1"}
+def test_study_flow_accounts_for_every_patient_row(dom: Node) -> None:
+    assert body_rows(dom.by_id("study-flow")) == [
+        ["Patient rows received", "8"],
+        ["Rejected: bad_date (a required date does not parse in the site's date format)", "1"],
+        ["Rows rejected in all", "1"],
+        ["Identical copies, counted once", "1"],
+        ["Patients", "6"],
+        ["Excluded: no_usgdn (no USGDN session, so no group)", "1"],
+        ["In the analysis", "5"],
+        [GROUP_1, "3"],
+        [GROUP_2, "2"],
+    ]
 
 
 def test_group_summary_cells_sit_in_their_row_and_column(dom: Node) -> None:
@@ -270,17 +307,25 @@ def test_page_is_self_contained_and_responsive(page: str, dom: Node) -> None:
     assert sorted(w.find_all("table")[0].attrs["id"] for w in wrappers) == sorted(TABLE_IDS)
 
 
-def test_change_summary_rounds_and_says_na(dom: Node) -> None:
-    assert header_texts(dom.by_id("change-summary")) == [
-        "Group", "Visit", "Parameter", "Reference", "Pairs", "Mean change (95% CI)",
-        "Wilcoxon p", "t-test p"]
-    assert body_rows(dom.by_id("change-summary")) == [
-        ["Group 1", "POST_USGDN", "NRS pain", "BASELINE", "16", "-7.6 (-8.2 to -7.0)", "<0.001",
-         "<0.001"],
-        ["Group 2", "POST_USGDN", "NRS pain", "PRE_USGDN", "6", "-7.9 (-8.8 to -7.0)", "0.0283",
-         "<0.001"],
-        ["Group 2", "FU_6M", "DASH", "BASELINE", "1", "-40.0 (NA)", "NA", "NA"],
+def test_change_summary_is_one_table_per_parameter_rounded_with_na(dom: Node) -> None:
+    assert header_texts(dom.by_id("change-summary-NRS")) == [
+        "Group", "Visit", "Reference", "Pairs", "Mean change (95% CI)", "Wilcoxon p",
+        "t-test p"]
+    assert body_rows(dom.by_id("change-summary-NRS")) == [
+        ["Group 1", "POST_USGDN", "BASELINE", "16", "-7.6 (-8.2 to -7.0)", "<0.001", "<0.001"],
+        ["Group 2", "POST_USGDN", "PRE_USGDN", "6", "-7.9 (-8.8 to -7.0)", "0.0283", "<0.001"],
     ]
+    assert body_rows(dom.by_id("change-summary-DASH")) == [
+        ["Group 2", "FU_6M", "BASELINE", "1", "-40.0 (NA)", "NA", "NA"]]
+    headings = [h.text() for h in dom.by_id("change-summary-section").find_all("h3")]
+    assert headings == ["NRS pain 0–10", "DASH 0–100"]
+
+
+def test_responder_criteria_are_shown_with_their_definitions(dom: Node) -> None:
+    definitions = dict(body_rows(dom.by_id("responder-criteria")))
+    assert definitions["NRS_30PCT"] == "NRS pct_change <= -30"
+    assert definitions["OPIOID_FREE"] == "MME = 0 at the visit"
+    assert len(definitions) == 7
 
 
 def test_responder_summary_shows_responders_of_evaluable(dom: Node) -> None:
@@ -299,10 +344,24 @@ def test_data_quality_describes_the_latest_load_only(dom: Node) -> None:
     (total,) = dom.by_id("load-files").find_all("tfoot")
     assert [c.text() for c in total.find_all("tr")[0].children] == ["Total", "4", "35", "28", "7"]
     assert body_rows(dom.by_id("data-quality")) == [
-        ["medications", "demo", "bad_dose", "rejected_row", "2"],
-        ["questionnaires", "demo", "out_of_range", "rejected_value", "3"],
-        ["NA", "NA", "bad_file_name", "rejected_file", "1"],
+        ["medications", "demo", "bad_dose", "dose or doses_per_day is not a number above 0",
+         "rejected_row", "2"],
+        ["questionnaires", "demo", "out_of_range",
+         "a questionnaire answer or clinic total outside its valid set", "rejected_value", "3"],
+        ["(file name)", "—", "bad_file_name",
+         "the file name is not <source>_<site>_<YYYYMMDD>.<csv|xlsx>", "rejected_file", "1"],
     ]
+    assert body_rows(dom.by_id("rejected-files")) == [
+        ["medications_demo_20261102.csv", "unreadable"]]
+    assert body_rows(dom.by_id("warned-checks")) == [
+        ["patients_without_baseline",
+         "patients in the analysis with values but no baseline: NRS 1"]]
+
+
+def test_downloads_link_the_exports_beside_the_page(dom: Node) -> None:
+    links = [a.attrs["href"] for a in dom.by_id("downloads-section").find_all("a")]
+    assert links == ["data_dictionary.csv", "parquet/", "spss/", "stata/",
+                     "group_summary.csv"]
 
 
 @pytest.mark.parametrize(("p_value", "text"), [
@@ -320,11 +379,11 @@ def test_mean_change_is_rounded_half_away_from_zero(mean, low, high, text) -> No
 
 
 def test_empty_tables_render_with_no_rows() -> None:
-    empty = {name: frame(name, []) for name in report.TABLE_COLUMNS}
+    empty = {name: frame(name, []) for name in COLUMNS}
     dom = parse(report.render_report(empty, GENERATED_AT))
     assert dom.by_id("report-meta").text() == "Load NA · generated 2026-11-25 02:00 UTC"
-    assert dict(body_rows(dom.by_id("study-flow")))["Patients loaded"] == "0"
-    for table_id in TABLE_IDS[1:]:
+    for table_id in ["study-flow", "group-summary", "change-summary", "responder-summary",
+                     "load-files", "rejected-files", "data-quality", "warned-checks"]:
         assert body_rows(dom.by_id(table_id)) == [["no rows"]], table_id
     assert not dom.find_all("img")
     assert "no rows" in dom.by_id("plots").text()
@@ -349,8 +408,8 @@ def test_hostile_text_is_escaped() -> None:
     assert hostile not in page and "<script" not in page
     assert not dom.find_all("script")
     assert "&lt;script&gt;" in page
-    assert body_rows(dom.by_id("data-quality")) == [["patients", hostile, "bad_value",
-                                                     "warning", "1"]]
+    assert body_rows(dom.by_id("data-quality")) == [
+        ["patients", hostile, "bad_value", report.RULE_MEANING["bad_value"], "warning", "1"]]
     assert hostile in [row[0] for row in body_rows(dom.by_id("group-summary"))]
     assert f"{hostile}: group mean ± SD by visit" in [
         img.attrs["alt"] for img in dom.by_id("plots").find_all("img")]
@@ -401,11 +460,17 @@ def hand_made_warehouse(warehouse_dir: Path) -> None:
     with warehouse.connect(warehouse_dir) as con:
         for table, extra in (("patients", ", mrn VARCHAR"), ("outcomes", ", mrn VARCHAR"),
                              ("questionnaire_items", "")):
-            con.execute(f"CREATE TABLE main.{table} ({publish.TABLE_DDL[table]}{extra})")
+            con.execute(f"CREATE TABLE main.{table} ({tables.TABLE_DDL[table]}{extra})")
         con.execute(f"CREATE TABLE ingest.load_audit ({warehouse.LOAD_FILE_COLUMNS})")
         con.execute(f"CREATE TABLE ingest.landing_files ({warehouse.LANDING_FILES_DDL})")
         con.execute("INSERT INTO ingest.landing_files (load_id) VALUES (2)")
         con.execute(f"CREATE TABLE main.load_data_issues ({warehouse.ISSUE_DDL})")
+        con.execute(f"CREATE TABLE ingest.load_issues ({warehouse.ISSUE_DDL})")
+        con.execute(f"CREATE TABLE main.study_flow ({tables.TABLE_DDL['study_flow']})")
+        con.execute("CREATE TABLE main.stg_ingest__patient_keys (site VARCHAR, mrn VARCHAR, "
+                    "patient_key VARCHAR)")
+        con.execute("CREATE TABLE main.int_questionnaires_scored (site VARCHAR, mrn VARCHAR, "
+                    "visit_code VARCHAR, visit_order INTEGER, assessment_date DATE)")
         for table, rows in (("main.patients", patients), ("main.outcomes", outcomes),
                             ("main.load_audit", load_audit[load_audit["load_id"] == 1]),
                             ("ingest.load_audit", this_load)):
@@ -434,14 +499,17 @@ def test_a_release_switches_the_rendered_page_into_place(tmp_path: Path, fixed_t
     assert (publish.release_dir(tmp_path, 2) / "published" / "report.html").exists()
     publish.publish_release(tmp_path)
     assert publish.current_release(tmp_path) == 2
-    # the page is the one the report renders from the published tables
-    published = publish.report_tables(tmp_path / "analytics.duckdb")
+    # the page is the one the report renders from the published tables and the warnings
+    with warehouse.connect(tmp_path, read_only=True) as con:
+        warnings = quality.load_warnings(con)
+    published = {**publish.report_tables(tmp_path / "analytics.duckdb"), "warnings": warnings}
     assert target.read_text(encoding="utf-8") == report.render_report(published)
     assert list(published["group_summary"]["mean_sd"][
         (published["group_summary"]["group_code"] == "ALL")
         & (published["group_summary"]["visit_code"] == "BASELINE")]) == ["9.0 (1.0)"]
     assert sorted(os.listdir(target.parent)) == [
-        "change_summary.csv", "group_summary.csv", "report.html", "responder_summary.csv"]
+        "change_summary.csv", "data_dictionary.csv", "group_summary.csv", "parquet",
+        "report.html", "responder_summary.csv", "spss", "stata"]
     assert oct(target.stat().st_mode & 0o777) == "0o644"  # de-identified: readable by all
 
 
@@ -491,14 +559,13 @@ def measuring_copy(page: str, width: int) -> str:
 
     Headless Chromium keeps a window at least 500 pixels wide for --dump-dom (a screenshot is
     emulated at the asked width), so the copy fixes the root's width instead. The right edge is
-    that of every element outside the table wrappers, whose content may scroll sideways. Only
-    this test copy runs a script: the report's own policy forbids them.
+    that of every element, the tables' cells included: on a phone no number may hide beyond
+    it. Only this test copy runs a script: the report's own policy forbids them.
     """
     page = page.replace('<meta http-equiv="Content-Security-Policy"', '<meta name="x-csp"')
     style = f"<style>html {{ width: {width}px; }}</style>"
     script = ("<script>document.body.dataset.rightEdge = Math.ceil(Math.max(...Array.from("
-              "document.body.querySelectorAll('*')).filter("
-              "e => !e.parentElement.closest('.table-wrap')).map("
+              "document.body.querySelectorAll('*')).map("
               "e => e.getBoundingClientRect().right)));</script>")
     return page.replace("</head>", f"{style}</head>").replace("</body>", f"{script}</body>")
 
@@ -540,10 +607,10 @@ def test_page_renders_in_headless_chromium_at_desktop_and_phone_width(tmp_path: 
     dom = parse_dumped(outputs[-1].decode("utf-8"))
     texts = {table_id: dom.by_id(table_id).text() for table_id in TABLE_IDS}
     assert "9.6 (0.9)" in texts["group-summary"] and "1.3 (0.5)" in texts["group-summary"]
-    assert "-7.6 (-8.2 to -7.0)" in texts["change-summary"]
+    assert "-7.6 (-8.2 to -7.0)" in texts["change-summary-NRS"]
     assert "15 / 16 (93.8%)" in texts["responder-summary"]
     assert "out_of_range" in texts["data-quality"]
-    # On a phone the page itself never scrolls sideways; only the table wrappers do.
+    # On a phone nothing scrolls sideways: every table stands as cards of its rows.
     (body,) = dom.find_all("body")
     assert 300 < int(body.attrs["data-right-edge"]) <= PHONE[0]
 

@@ -15,7 +15,6 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from pipelines.publish import TABLE_DDL, columns_of
 from pipelines.reference import responder_criteria
 from pipelines.summaries import (
     change_summary,
@@ -25,6 +24,7 @@ from pipelines.summaries import (
     responder_summary,
     round_half_away,
 )
+from pipelines.tables import TABLE_DDL, columns_of
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 VISIT_ORDER = {"BASELINE": 0, "POST_NI": 1, "POST_USGDN": 2, "FU_3M": 3, "FU_6M": 4}
