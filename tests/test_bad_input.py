@@ -700,3 +700,26 @@ def test_invalid_config_stops_the_load_before_anything_is_read(bad_config_runs, 
     assert BAD_CONFIGS[what][1].lower() in lines[0].lower(), lines[0]
     assert not warehouse.exists() or list(warehouse.iterdir()) == [], what
     assert after == before
+
+
+def test_pmps_issues_prints_a_loads_issues_with_their_values(loads):
+    """`pmps issues` reads the copy each load leaves beside the warehouse: the filters, the
+    raw value, and the latest load by default."""
+    printed = run_pmps("issues", "--warehouse", str(loads.warehouse), "--load", "1",
+                       "--file", QA, "--rule", "out_of_range", cwd=loads.root).stdout
+    lines = printed.splitlines()
+    assert lines[0].startswith("load 1: ")
+    assert f"{QA} row 3 nrs: out_of_range value '11': " in printed
+    assert all(" out_of_range " in f" {line} " for line in lines[1:])
+    latest = run_pmps("issues", "--warehouse", str(loads.warehouse), "--limit", "1",
+                      cwd=loads.root).stdout
+    assert latest.startswith("load 3: 1 issue(s) (the first 1)")
+    copy = loads.warehouse / "data_issues.duckdb"
+    assert copy.stat().st_mode & 0o777 == 0o600
+
+
+def test_pmps_load_lists_where_the_issues_are_without_values(loads):
+    printed = loads.outputs[0].stdout
+    assert "issues by rule: " in printed
+    assert f"  out_of_range: {QA} row 3 nrs" in printed
+    assert "'11'" not in printed  # values stay out of the console
