@@ -11,12 +11,14 @@ They are written into the load's release folder and switched in with the other o
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import polars as pl
 
 from pipelines.dictionary import (
     CATEGORIES,
@@ -32,6 +34,7 @@ ANALYSIS_TABLES = ("patients", "outcomes", "group_summary", "change_summary",
                    "responder_summary")
 BOOLEAN_LABELS = {0: "no", 1: "yes"}
 STATA_LABEL_LENGTH = 80  # Stata's longest variable label
+PARALLEL_FROM_ROWS = 200_000  # below this, starting two processes costs more than it saves
 
 
 GROUP_LABELS = {"NI_USGDN": "Group 1: neural intervention then USGDN",
@@ -69,29 +72,65 @@ def variable_labels(table: str) -> dict[str, str]:
             if entry.table == table and entry.column}
 
 
-def labelled_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict[int, str]]]:
+def labelled_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, dict[int, str]]]:
     """Codes as numbers and booleans as 0/1, with their value labels."""
-    frame = frame.copy()
     value_labels: dict[str, dict[int, str]] = {}
-    for column in frame.columns:
+    columns = []
+    for column, dtype in frame.schema.items():
         if column in coded_columns():
             numbers, labels = coded_columns()[column]
-            frame[column] = frame[column].map(numbers).astype("Float64")
+            columns.append(pl.col(column).replace_strict(numbers, default=None,
+                                                         return_dtype=pl.Float64))
             value_labels[column] = labels
-        elif frame[column].dtype == bool or str(frame[column].dtype) == "boolean":
-            frame[column] = frame[column].astype("Float64")
+        elif dtype == pl.Boolean:
+            columns.append(pl.col(column).cast(pl.Float64))
             value_labels[column] = BOOLEAN_LABELS
-    for column in frame.columns:  # pyreadstat writes NaN as missing in numeric variables
-        if str(frame[column].dtype) in ("Float64", "Int32", "Int64", "Int16"):
-            frame[column] = frame[column].astype("float64")
-    return frame, value_labels
+        else:
+            columns.append(pl.col(column))
+    return frame.select(columns), value_labels
+
+
+def _write_format(kind: str, source: str, target: str, column_labels: list[str],
+                  value_labels: dict[str, dict[int, str]]) -> None:
+    """Write one labelled file from a frame staged as Arrow IPC (run in a worker process)."""
+    import pyreadstat
+
+    write = pyreadstat.write_sav if kind == SPSS_DIR else pyreadstat.write_dta
+    write(pl.read_ipc(source), target, column_labels=column_labels,
+          variable_value_labels=value_labels)
+
+
+def write_labelled(table: str, frame: pl.DataFrame, folder: Path) -> list[Path]:
+    """One analysis table as SPSS and Stata files. pyreadstat writes cell by cell (a
+    registry's outcomes take seconds per format), so a large table's two files are written
+    side by side by two worker processes, from the frame staged as Arrow IPC."""
+    labelled, value_labels = labelled_frame(frame)
+    labels = variable_labels(table)
+    jobs = {SPSS_DIR: (folder / SPSS_DIR / f"{table}.sav",
+                       [labels.get(c, c) for c in labelled.columns]),
+            STATA_DIR: (folder / STATA_DIR / f"{table}.dta",
+                        [labels.get(c, c)[:STATA_LABEL_LENGTH] for c in labelled.columns])}
+    staged = folder / f".{table}.arrow"
+    labelled.write_ipc(staged)
+    try:
+        if labelled.height < PARALLEL_FROM_ROWS:
+            for kind, (path, column_labels) in jobs.items():
+                _write_format(kind, str(staged), str(path), column_labels, value_labels)
+        else:
+            spawn = multiprocessing.get_context("spawn")  # no fork of a threaded process
+            with ProcessPoolExecutor(len(jobs), mp_context=spawn) as pool:
+                for future in [pool.submit(_write_format, kind, str(staged), str(path),
+                                           column_labels, value_labels)
+                               for kind, (path, column_labels) in jobs.items()]:
+                    future.result()
+    finally:
+        staged.unlink(missing_ok=True)
+    return [path for path, _ in jobs.values()]
 
 
 def write_exports(database: Path, folder: Path) -> list[Path]:
     """Write every export of the analytics database at ``database`` under ``folder``
     (the release's published/ folder). Returns the files written."""
-    import pyreadstat
-
     written = []
     for sub in (PARQUET_DIR, SPSS_DIR, STATA_DIR):
         (folder / sub).mkdir(exist_ok=True)
@@ -105,16 +144,7 @@ def write_exports(database: Path, folder: Path) -> list[Path]:
             con.execute(f"COPY {table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
             written.append(path)
         for table in ANALYSIS_TABLES:
-            frame, value_labels = labelled_frame(con.execute(f"SELECT * FROM {table}").df())
-            labels = variable_labels(table)
-            spss = folder / SPSS_DIR / f"{table}.sav"
-            pyreadstat.write_sav(frame, str(spss), column_labels=[
-                labels.get(c, c) for c in frame.columns], variable_value_labels=value_labels)
-            stata = folder / STATA_DIR / f"{table}.dta"
-            pyreadstat.write_dta(frame, str(stata), column_labels=[
-                labels.get(c, c)[:STATA_LABEL_LENGTH] for c in frame.columns],
-                variable_value_labels=value_labels)
-            written += [spss, stata]
+            written += write_labelled(table, con.sql(f"SELECT * FROM {table}").pl(), folder)
     finally:
         con.close()
     return written
