@@ -79,7 +79,8 @@ def test_published_bytes_hold_no_identifiers(demo_load):
     for line in patients_csv[1:]:
         row = dict(zip(header, line.split(","), strict=True))
         identifiers |= {row["mrn"], row["first_name"], row["last_name"], row["date_of_birth"]}
-    published = [demo_load.analytics, *sorted((demo_load.warehouse / "published").iterdir())]
+    published = [demo_load.analytics, *sorted(
+        path for path in (demo_load.warehouse / "published").rglob("*") if path.is_file())]
     for path in published:
         data = path.read_bytes()
         # embedded plots are base64 text, where any short name can appear by chance
