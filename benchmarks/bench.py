@@ -121,7 +121,7 @@ def describe(label: str, run: Run, rows: int, floor: float | None = None) -> str
 
 
 def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> list[str]:
-    from pipelines.registry_cohort import write_changed_snapshot
+    from pipelines.demo.registry import write_changed_snapshot
 
     folder = work / f"registry_{patients}"
     shutil.rmtree(folder, ignore_errors=True)

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.config import ConfigError, load_config
+from pipelines.core.config import ConfigError, load_config
 
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_demo(args: argparse.Namespace) -> int:
     landing = Path(args.landing) if args.landing else load_config().landing_dir
     if args.patients is not None:
-        from pipelines.registry_cohort import write_registry_exports
+        from pipelines.demo.registry import write_registry_exports
 
         if args.patients < 1 or args.sites < 1:
             print("pmps: --patients and --sites must be at least 1", file=sys.stderr)
@@ -67,7 +67,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"wrote {len(written)} files for {args.patients} patients at {args.sites} "
               f"sites into {landing}")
         return EXIT_PUBLISHED
-    from pipelines.demo import write_demo_exports
+    from pipelines.demo.study import write_demo_exports
 
     for path in write_demo_exports(landing):
         print(f"wrote {path}")
@@ -79,9 +79,9 @@ def run_load(args: argparse.Namespace) -> int:
     if not config.landing_dir.is_dir():
         print(f"pmps: landing folder {config.landing_dir} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    from pipelines.lock import LoadRunning
-    from pipelines.runner import run_nightly_load
-    from pipelines.warehouse import PRIVATE_UMASK
+    from pipelines.core.lock import LoadRunning
+    from pipelines.core.warehouse import PRIVATE_UMASK
+    from pipelines.defs.runner import run_nightly_load
 
     os.umask(PRIVATE_UMASK)  # identifiable files are the owner's only; published ones opened
     try:
@@ -97,15 +97,15 @@ def run_load(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    from pipelines.paper_table import print_summary
+    from pipelines.publish.paper_table import print_summary
 
     warehouse = Path(args.warehouse) if args.warehouse else load_config().warehouse_dir
     return print_summary(warehouse)
 
 
 def run_issues(args: argparse.Namespace) -> int:
-    from pipelines.issue_log import IssueQuery, format_issues, read_issues
-    from pipelines.lock import lock_path
+    from pipelines.core.lock import lock_path
+    from pipelines.publish.issue_log import IssueQuery, format_issues, read_issues
 
     warehouse = Path(args.warehouse) if args.warehouse else load_config().warehouse_dir
     load_id, issues = read_issues(warehouse, IssueQuery(args.load, args.rule, args.file,
@@ -123,9 +123,9 @@ def run_issues(args: argparse.Namespace) -> int:
 
 
 def run_dev(args: argparse.Namespace) -> int:
-    from pipelines.processes import run_dev_server
-    from pipelines.runner import dagster_home
-    from pipelines.warehouse import PRIVATE_UMASK
+    from pipelines.core.warehouse import PRIVATE_UMASK
+    from pipelines.defs.processes import run_dev_server
+    from pipelines.defs.runner import dagster_home
 
     os.umask(PRIVATE_UMASK)  # the webserver, daemon and run workers inherit it
     config = load_config(warehouse=args.warehouse)

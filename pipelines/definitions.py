@@ -4,14 +4,14 @@ import os
 
 import dagster as dg
 
-from pipelines.assets.dbt import warehouse_models
-from pipelines.assets.ingest import ingest_assets
-from pipelines.assets.publish import publish_assets
-from pipelines.checks import load_checks
-from pipelines.jobs import nightly_load
-from pipelines.resources import build_resources
-from pipelines.schedules import nightly_schedule
-from pipelines.sensors import landing_folder_sensor
+from pipelines.defs.assets.dbt import warehouse_models
+from pipelines.defs.assets.ingest import ingest_assets
+from pipelines.defs.assets.publish import publish_assets
+from pipelines.defs.checks import load_checks
+from pipelines.defs.jobs import nightly_load
+from pipelines.defs.resources import build_resources
+from pipelines.defs.schedules import nightly_schedule
+from pipelines.defs.sensors import landing_folder_sensor
 
 defs = dg.Definitions(
     assets=[*ingest_assets, warehouse_models, *publish_assets],

@@ -15,7 +15,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from pipelines.config import SiteConfig
+from pipelines.core.config import SiteConfig
 from schemas import fields
 
 # pandera's own name for an empty value in a column that must have one

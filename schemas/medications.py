@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.reference import mme_factors
+from pipelines.core.reference import mme_factors
 from schemas import fields
 from schemas.checks import (
     RowRule,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.reference import procedure_codes
+from pipelines.core.reference import procedure_codes
 from schemas import fields
 from schemas.checks import SchemaContext, optional, required, required_date, rule_check
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.reference import CodebookItem, questionnaire_codebook, visit_orders
+from pipelines.core.reference import CodebookItem, questionnaire_codebook, visit_orders
 from schemas import fields
 from schemas.checks import SchemaContext, optional, required, required_date, rule_check
 

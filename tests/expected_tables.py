@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from pipelines.pseudonym import patient_key
+from pipelines.core.pseudonym import patient_key
 
 
 def with_patient_key(expected: pd.DataFrame, key: bytes) -> pd.DataFrame:

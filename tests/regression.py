@@ -151,7 +151,7 @@ def differences(found: pd.DataFrame, wanted: pd.DataFrame, name: str,
 
 def record(work: Path) -> None:
     """Load the registry twice with the current code and store both snapshots."""
-    from pipelines.registry_cohort import write_changed_snapshot, write_registry_exports
+    from pipelines.demo.registry import write_changed_snapshot, write_registry_exports
     from tests.conftest import run_pmps
 
     landing, warehouse = work / "landing", work / "warehouse"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ConfigError, SiteConfig, load_config, parse_site
+from pipelines.core.config import ConfigError, SiteConfig, load_config, parse_site
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "pmps.yaml"
 

@@ -1,4 +1,4 @@
-"""Tests of the bundled demo-cohort generator (pipelines.demo)."""
+"""Tests of the bundled demo-cohort generator (pipelines.demo.study)."""
 
 import csv
 import statistics
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import demo
+from pipelines.demo import study
 
 EXPORT_DATE = date(2026, 11, 2)
 FILE_NAMES = {
@@ -76,7 +76,7 @@ EVENTS = {1: ["BASELINE", "POST_NI", "POST_USGDN"], 2: ["BASELINE", "POST_USGDN"
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo") / "landing" / "demo"
-    demo.write_demo_exports(folder)
+    study.write_demo_exports(folder)
     return folder
 
 
@@ -125,8 +125,8 @@ def _daily_mme(rows: list[dict[str, str]], mrn: str, day: date) -> float:
 
 
 def test_two_calls_write_identical_bytes(tmp_path: Path) -> None:
-    first = demo.write_demo_exports(tmp_path / "a")
-    second = demo.write_demo_exports(tmp_path / "b")
+    first = study.write_demo_exports(tmp_path / "a")
+    second = study.write_demo_exports(tmp_path / "b")
     assert [p.name for p in first] == [p.name for p in second]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
@@ -134,15 +134,15 @@ def test_two_calls_write_identical_bytes(tmp_path: Path) -> None:
 
 
 def test_rewriting_the_same_folder_is_stable(tmp_path: Path) -> None:
-    paths = demo.write_demo_exports(tmp_path)
+    paths = study.write_demo_exports(tmp_path)
     before = [p.read_bytes() for p in paths]
-    demo.write_demo_exports(tmp_path)
+    study.write_demo_exports(tmp_path)
     assert [p.read_bytes() for p in paths] == before
 
 
 def test_file_names_and_returned_paths(tmp_path: Path) -> None:
     target = tmp_path / "not" / "yet" / "there"
-    paths = demo.write_demo_exports(target)
+    paths = study.write_demo_exports(target)
     assert [p.name for p in paths] == list(FILE_NAMES.values())
     assert all(p.parent == target and p.is_file() for p in paths)
     assert sorted(p.name for p in target.iterdir()) == sorted(FILE_NAMES.values())
@@ -330,26 +330,26 @@ def test_opioid_use_falls_only_after_usgdn(groups: dict, tables: dict, visits: d
 
 
 def test_format_mean_sd_rounds_half_away_from_zero() -> None:
-    assert demo.format_mean_sd([1, 1, 1, 2]) == "1.3 (0.5)"
-    assert demo.format_mean_sd([10, 8, 7, 6]) == "7.8 (1.7)"
-    assert demo.format_mean_sd([0, 0]) == "0.0 (0.0)"
+    assert study.format_mean_sd([1, 1, 1, 2]) == "1.3 (0.5)"
+    assert study.format_mean_sd([10, 8, 7, 6]) == "7.8 (1.7)"
+    assert study.format_mean_sd([0, 0]) == "0.0 (0.0)"
 
 
 def test_embedded_score_table_hits_published_table() -> None:
     for (group, param), cells in PUBLISHED.items():
-        rows = demo.SCORE_TABLE[group][param]
-        assert len(rows) == demo.GROUP_SIZES[group]
-        step = demo.SCALES[param].step
+        rows = study.SCORE_TABLE[group][param]
+        assert len(rows) == study.GROUP_SIZES[group]
+        step = study.SCALES[param].step
         for k, cell in enumerate(cells):
-            assert demo.format_mean_sd([row[k] * step for row in rows]) == cell, (group, param)
+            assert study.format_mean_sd([row[k] * step for row in rows]) == cell, (group, param)
             target = tuple(cell.rstrip(")").split(" ("))
-            assert demo.hits_target([row[k] * step for row in rows], target)
+            assert study.hits_target([row[k] * step for row in rows], target)
 
 
 def test_embedded_trajectories_fall_over_visits() -> None:
-    for group, params in demo.SCORE_TABLE.items():
+    for group, params in study.SCORE_TABLE.items():
         for param, rows in params.items():
-            scale = demo.SCALES[param]
+            scale = study.SCALES[param]
             for row in rows:
                 assert all(scale.low <= v <= scale.high for v in row), (group, param)
                 assert all(a > b for a, b in pairwise(row)), (group, param, row)
@@ -358,12 +358,12 @@ def test_embedded_trajectories_fall_over_visits() -> None:
 @pytest.mark.parametrize("group", [1, 2])
 @pytest.mark.parametrize("param", ["NRS", "PAINDETECT", "DASH"])
 def test_search_reproduces_embedded_table(group: int, param: str) -> None:
-    assert demo.search_score_table(group, param) == demo.SCORE_TABLE[group][param]
+    assert study.search_score_table(group, param) == study.SCORE_TABLE[group][param]
 
 
 def test_search_with_another_seed_still_hits_targets() -> None:
-    rows = demo.search_score_table(2, "PAINDETECT", seed=7)
-    assert [demo.format_mean_sd([row[k] for row in rows]) for k in range(2)] == [
+    rows = study.search_score_table(2, "PAINDETECT", seed=7)
+    assert [study.format_mean_sd([row[k] for row in rows]) for k in range(2)] == [
         "20.0 (8.0)",
         "6.0 (1.6)",
     ]

@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from pipelines.tables import TABLE_DDL
+from pipelines.core.tables import TABLE_DDL
 from tests.conftest import PROJECT_ROOT, SHARED, read_table, run_pmps
 
 # Vas & Pai 2019, the published table: mean (SD) per group and visit.
@@ -91,7 +91,7 @@ def test_published_bytes_hold_no_identifiers(demo_load):
 
 def test_pseudonym_key_file_is_private_when_no_key_is_given(tmp_path):
     run_pmps("demo", "--landing", str(tmp_path / "landing"), cwd=tmp_path)
-    from pipelines.pseudonym import load_key
+    from pipelines.core.pseudonym import load_key
 
     key = load_key(tmp_path / "warehouse", environ={})
     key_file = tmp_path / "warehouse" / "pseudonym.key"

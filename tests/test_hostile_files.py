@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from benchmarks.bench import measure
-from pipelines.tables import TABLE_DDL
+from pipelines.core.tables import TABLE_DDL
 from tests.attack import DEMO, environment, landing_digest, pmps_command, write_demo
 from tests.conftest import read_table
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.landing import (
+from pipelines.ingest.landing import (
     ExportName,
     LandingFile,
     assign_statuses,

@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.resources import PmpsSettings
-from pipelines.schedules import nightly_schedule
-from pipelines.sensors import landing_folder_sensor
+from pipelines.defs.resources import PmpsSettings
+from pipelines.defs.schedules import nightly_schedule
+from pipelines.defs.sensors import landing_folder_sensor
 from tests.conftest import PROJECT_ROOT, read_table, run_pmps
 
 

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from pipelines.pseudonym import load_key, patient_key
+from pipelines.core.pseudonym import load_key, patient_key
 
 
 def test_patient_key_is_the_first_16_hex_of_hmac_sha256():

@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines.config import Limits, SiteConfig, parse_site
-from pipelines.readers import (
+from pipelines.core.config import Limits, SiteConfig, parse_site
+from pipelines.ingest.readers import (
     ROW_NUMBER,
     MissingColumns,
     UnreadableFile,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.registry_cohort import write_changed_snapshot
+from pipelines.demo.registry import write_changed_snapshot
 from tests.conftest import run_pmps
 from tests.regression import PATIENTS, RECORDED, SEED, differences, load, snapshot
 

@@ -1,4 +1,4 @@
-"""Tests of the published HTML report (pipelines.report)."""
+"""Tests of the published HTML report (pipelines.publish.report)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import publish, quality, report, tables, warehouse
+from pipelines.core import quality, tables, warehouse
+from pipelines.publish import release, report
 
 GENERATED_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -492,17 +493,17 @@ def fixed_time(monkeypatch) -> None:
 def test_a_release_switches_the_rendered_page_into_place(tmp_path: Path, fixed_time) -> None:
     hand_made_warehouse(tmp_path)
     target = tmp_path / "published" / "report.html"
-    rows = publish.stage_release(tmp_path)
+    rows = release.stage_release(tmp_path)
     assert rows["patients"] == 6 and rows["outcomes"] == 7
     assert not target.exists()  # in the load's release folder until the load is recorded
     assert not (tmp_path / "analytics.duckdb").exists()
-    assert (publish.release_dir(tmp_path, 2) / "published" / "report.html").exists()
-    publish.publish_release(tmp_path)
-    assert publish.current_release(tmp_path) == 2
+    assert (release.release_dir(tmp_path, 2) / "published" / "report.html").exists()
+    release.publish_release(tmp_path)
+    assert release.current_release(tmp_path) == 2
     # the page is the one the report renders from the published tables and the warnings
     with warehouse.connect(tmp_path, read_only=True) as con:
         warnings = quality.load_warnings(con)
-    published = {**publish.report_tables(tmp_path / "analytics.duckdb"), "warnings": warnings}
+    published = {**release.report_tables(tmp_path / "analytics.duckdb"), "warnings": warnings}
     assert target.read_text(encoding="utf-8") == report.render_report(published)
     assert list(published["group_summary"]["mean_sd"][
         (published["group_summary"]["group_code"] == "ALL")
@@ -523,11 +524,11 @@ def test_a_failed_switch_keeps_the_old_page_and_the_next_load_finishes_it(
     def failing_replace(source, destination):
         raise OSError("disk full")
 
-    publish.stage_release(tmp_path)
+    release.stage_release(tmp_path)
     with monkeypatch.context() as patched:
-        patched.setattr(publish.os, "replace", failing_replace)
+        patched.setattr(release.os, "replace", failing_replace)
         with pytest.raises(OSError, match="disk full"):
-            publish.publish_release(tmp_path)
+            release.publish_release(tmp_path)
     assert target.read_text(encoding="utf-8") == "old page"
     assert os.listdir(target.parent) == ["report.html"]
     assert not (tmp_path / "analytics.duckdb").exists()
@@ -535,8 +536,8 @@ def test_a_failed_switch_keeps_the_old_page_and_the_next_load_finishes_it(
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "published", "releases", "warehouse.duckdb"]
     # the load was recorded before the switch failed: the next load switches to it first
-    publish.finish_interrupted_release(tmp_path, last_recorded=2)
-    assert publish.current_release(tmp_path) == 2
+    release.finish_interrupted_release(tmp_path, last_recorded=2)
+    assert release.current_release(tmp_path) == 2
     assert target.read_text(encoding="utf-8") != "old page"
     assert (tmp_path / "analytics.duckdb").is_file()
 

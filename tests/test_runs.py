@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.runs import keep_recent_runs
+from pipelines.defs.runs import keep_recent_runs
 
 
 @dg.op

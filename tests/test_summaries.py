@@ -15,8 +15,9 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from pipelines.reference import responder_criteria
-from pipelines.summaries import (
+from pipelines.core.reference import responder_criteria
+from pipelines.core.tables import TABLE_DDL, columns_of
+from pipelines.publish.summaries import (
     change_summary,
     group_summary,
     one_decimal_sql,
@@ -24,7 +25,6 @@ from pipelines.summaries import (
     responder_summary,
     round_half_away,
 )
-from pipelines.tables import TABLE_DDL, columns_of
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 VISIT_ORDER = {"BASELINE": 0, "POST_NI": 1, "POST_USGDN": 2, "FU_3M": 3, "FU_6M": 4}
@@ -375,7 +375,7 @@ def test_responder_criteria_seed_matches_instruments():
 
 
 def test_responder_summary_reads_the_criteria_of_instruments():
-    # responder_summary takes its criteria from the seed, through pipelines.reference
+    # responder_summary takes its criteria from the seed, through pipelines.core.reference
     read = [(c.criterion, c.param_code, c.measure,
              math.nan if c.threshold is None else c.threshold) for c in responder_criteria()]
     assert [r[:3] for r in read] == CRITERIA[["criterion", "param_code", "measure"]].apply(

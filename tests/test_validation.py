@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipelines.config import SiteConfig
-from pipelines.landing import ExportName, LandingFile
-from pipelines.readers import build_table
-from pipelines.validation import CheckedExport, check_export
+from pipelines.core.config import SiteConfig
+from pipelines.ingest.landing import ExportName, LandingFile
+from pipelines.ingest.readers import build_table
+from pipelines.ingest.validation import CheckedExport, check_export
 from schemas.checks import SchemaContext
 
 EXPORT_DATE = dt.date(2026, 11, 24)

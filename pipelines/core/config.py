@@ -1,0 +1,292 @@
+"""The load's configuration (CONTRACT.md section 2): one YAML file, checked before anything runs.
+
+Paths follow the precedence flag > environment variable > file > default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.core.reference import mme_factors, procedure_codes, visit_orders
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "pmps.yaml"
+DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NULL", ".")
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+
+TOP_LEVEL_KEYS = {"landing_dir", "warehouse_dir", "sites", "limits", "publish_guard"}
+SITE_KEYS = {
+    "encoding", "delimiter", "date_format", "missing_values", "columns", "events", "procedures",
+    "drugs",
+}
+DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "tab": "\t", "\\t": "\t"}
+# A date every date_format must print and read back (a day above 12, a year of four digits).
+PROBE_DATE = dt.date(2031, 12, 25)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message is one line naming the problem."""
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing anchors and aliases: a few bytes of nested aliases expand
+    to gigabytes (the "billion laughs"), and a configuration never needs them."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent) or (
+                self.check_event(yaml.NodeEvent) and self.peek_event().anchor):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def normalise_label(text: str) -> str:
+    """Labels, codes and column names match trimmed and case-insensitively (lower-cased,
+    as the vectorised checks in schemas/fields.py lower-case the exports' text)."""
+    return str(text).strip().lower()
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """How one site's exports are read; a site not configured uses these defaults."""
+
+    encoding: str = "utf-8-sig"
+    delimiter: str | None = None
+    date_format: str = DEFAULT_DATE_FORMAT
+    missing_values: frozenset[str] = frozenset(normalise_label(v) for v in DEFAULT_MISSING_VALUES)
+    columns: dict[str, str] = field(default_factory=dict)  # normalised export name -> canonical
+    events: dict[str, str] = field(default_factory=dict)  # normalised label -> visit_code
+    procedures: dict[str, str] = field(default_factory=dict)  # normalised label -> code
+    drugs: dict[str, str] = field(default_factory=dict)  # normalised name -> MME table drug
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may hold before it is rejected unread (CONTRACT.md section 1, Limits)."""
+
+    max_cell_bytes: int = 1_048_576
+    max_rows: int = 5_000_000
+    max_xlsx_uncompressed_bytes: int = 1_073_741_824
+
+
+@dataclass(frozen=True)
+class PublishGuard:
+    """How much the analysis population may shrink from one published load to the next."""
+
+    max_drop_pct: float = 20.0
+
+
+@dataclass(frozen=True)
+class Config:
+    landing_dir: Path
+    warehouse_dir: Path
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
+    source_file: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    publish_guard: PublishGuard = field(default_factory=PublishGuard)
+
+    def site(self, site: str) -> SiteConfig:
+        return self.sites.get(site, SiteConfig())
+
+
+def _mapping(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping of label to code")
+    for label, code in value.items():
+        if not isinstance(label, str | int | float) or not isinstance(code, str):
+            raise ConfigError(f"{where}: '{label}' must map a label to a code (text)")
+    return {normalise_label(k): str(v).strip() for k, v in value.items()}
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be text, not {value!r}")
+    return value
+
+
+def check_date_format(date_format: str, where: str) -> str:
+    """A date_format must print a date and read it back as the same date."""
+    try:
+        printed = PROBE_DATE.strftime(date_format)
+        if dt.datetime.strptime(printed, date_format).date() != PROBE_DATE:
+            raise ValueError("reads back another date")
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{where} '{date_format}' cannot print and read back a date") from error
+    return date_format
+
+
+def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], where: str,
+                 kind: str) -> dict[str, str]:
+    """Each label's code, matched case-insensitively against the valid codes."""
+    by_folded = {normalise_label(code): code for code in valid}
+    checked = {}
+    for label, code in mapping.items():
+        if normalise_label(code) not in by_folded:
+            known = ", ".join(sorted(valid))
+            raise ConfigError(f"{where}: unknown {kind} '{code}' (known: {known})")
+        checked[label] = by_folded[normalise_label(code)]
+    return checked
+
+
+def _folded_keys(raw: dict, where: str) -> dict[str, Any]:
+    """Setting names match case-insensitively, like every other name in the contract."""
+    folded: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = normalise_label(key)
+        if name in folded:
+            raise ConfigError(f"{where}: setting '{name}' is given twice")
+        folded[name] = value
+    return folded
+
+
+def parse_site(name: str, raw: Any) -> SiteConfig:
+    """Check one site's block and turn it into a SiteConfig."""
+    where = f"sites.{name}"
+    if raw is None:
+        return SiteConfig()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping")
+    raw = _folded_keys(raw, where)
+    unknown = set(raw) - SITE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{sorted(unknown)[0]}'")
+    defaults = SiteConfig()
+    encoding = _text(raw.get("encoding", "utf-8"), f"{where}.encoding")
+    try:
+        "".encode(encoding)
+        b"".decode(encoding)
+    except LookupError as error:
+        raise ConfigError(f"{where}.encoding: unknown encoding '{encoding}'") from error
+    if normalise_label(encoding).replace("_", "-") in {"utf-8", "utf8"}:
+        encoding = "utf-8-sig"  # UTF-8 with or without a byte-order mark
+    delimiter = raw.get("delimiter")
+    if delimiter is not None:
+        if not isinstance(delimiter, str) or normalise_label(delimiter) not in DELIMITERS \
+                and delimiter not in DELIMITERS:
+            raise ConfigError(f"{where}.delimiter {delimiter!r} is not one of , ; tab |")
+        delimiter = DELIMITERS.get(delimiter, DELIMITERS.get(normalise_label(delimiter)))
+    date_format = check_date_format(
+        _text(raw.get("date_format", DEFAULT_DATE_FORMAT), f"{where}.date_format"),
+        f"{where}.date_format")
+    missing = raw.get("missing_values")
+    if missing is None:
+        missing_values = defaults.missing_values
+    elif isinstance(missing, list) and all(
+            v is None or isinstance(v, str | int | float) for v in missing):
+        # a blank cell is missing whatever the site's tokens are (INSTRUMENTS.md)
+        missing_values = frozenset(normalise_label("" if v is None else v) for v in missing) | {""}
+    else:
+        raise ConfigError(f"{where}.missing_values must be a list of texts")
+    columns = _mapping(raw.get("columns"), f"{where}.columns")
+    columns = {label: normalise_label(canonical) for label, canonical in columns.items()}
+    events = _check_codes(_mapping(raw.get("events"), f"{where}.events"), set(visit_orders()),
+                          f"{where}.events", "visit code")
+    procedures = _check_codes(_mapping(raw.get("procedures"), f"{where}.procedures"),
+                              procedure_codes(), f"{where}.procedures", "procedure code")
+    drugs = _check_codes(_mapping(raw.get("drugs"), f"{where}.drugs"), set(mme_factors()),
+                         f"{where}.drugs", "drug")
+    return SiteConfig(encoding, delimiter, date_format, missing_values, columns, events,
+                      procedures, drugs)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where} must be a positive integer, not {value!r}")
+    return value
+
+
+def parse_limits(raw: Any) -> Limits:
+    if raw is None:
+        return Limits()
+    if not isinstance(raw, dict):
+        raise ConfigError("limits must be a mapping")
+    raw = _folded_keys(raw, "limits")
+    known = set(Limits.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"limits: unknown key '{sorted(unknown)[0]}'")
+    return Limits(**{key: _positive_int(value, f"limits.{key}") for key, value in raw.items()})
+
+
+def parse_publish_guard(raw: Any) -> PublishGuard:
+    if raw is None:
+        return PublishGuard()
+    if not isinstance(raw, dict):
+        raise ConfigError("publish_guard must be a mapping")
+    raw = _folded_keys(raw, "publish_guard")
+    unknown = set(raw) - {"max_drop_pct"}
+    if unknown:
+        raise ConfigError(f"publish_guard: unknown key '{sorted(unknown)[0]}'")
+    value = raw.get("max_drop_pct", PublishGuard.max_drop_pct)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise ConfigError(f"publish_guard.max_drop_pct must be a number from 0 to 100, "
+                          f"not {value!r}")
+    return PublishGuard(float(value))
+
+
+def _path(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    return _text(value, where)
+
+
+def parse_config(raw: Any, source_file: Path | None = None) -> dict[str, Any]:
+    """Check a parsed YAML document; returns its paths (possibly None) and site configs."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("the configuration must be a YAML mapping")
+    raw = _folded_keys(raw, "the configuration")
+    unknown = set(raw) - TOP_LEVEL_KEYS
+    if unknown:
+        raise ConfigError(f"unknown key '{sorted(unknown)[0]}'")
+    sites_raw = raw.get("sites") or {}
+    if not isinstance(sites_raw, dict):
+        raise ConfigError("sites must be a mapping of site name to settings")
+    sites = {}
+    for name, block in sites_raw.items():
+        site = normalise_label(name)
+        if not site.isalnum() or not site.isascii():
+            raise ConfigError(f"sites: '{name}' is not a site name ([a-z0-9]+)")
+        sites[site] = parse_site(site, block)
+    return {"landing_dir": _path(raw.get("landing_dir"), "landing_dir"),
+            "warehouse_dir": _path(raw.get("warehouse_dir"), "warehouse_dir"),
+            "sites": sites, "limits": parse_limits(raw.get("limits")),
+            "publish_guard": parse_publish_guard(raw.get("publish_guard"))}
+
+
+def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
+                warehouse: str | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Resolve the configuration: flag, then environment variable, then file, then default."""
+    env = os.environ if environ is None else environ
+    path = Path(config_file or env.get("PMPS_CONFIG") or DEFAULT_CONFIG_FILE)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration {path}: {error.strerror}") from error
+    try:
+        raw = yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 - a safe loader without aliases
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None)
+        raise ConfigError(f"{path}: not valid YAML{at}" + (f" ({problem})" if problem else "")
+                          ) from error
+    try:
+        parsed = parse_config(raw, path)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    landing_dir = landing or env.get("PMPS_LANDING_DIR") or parsed["landing_dir"] or "data/landing"
+    warehouse_dir = (warehouse or env.get("PMPS_WAREHOUSE_DIR") or parsed["warehouse_dir"]
+                     or "data/warehouse")
+    return Config(Path(landing_dir), Path(warehouse_dir), parsed["sites"], path,
+                  parsed["limits"], parsed["publish_guard"])

@@ -1,0 +1,103 @@
+"""Reference data of the study, read from the dbt seeds so each code list is written once.
+
+The seeds in ``dbt_project/seeds`` are the single source of truth for visit codes, procedure
+codes, MME factors and the questionnaire codebook: dbt loads them as tables, and the Python
+side (configuration checks, pandera schemas) reads the same files through this module.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+
+SOURCES = ("patients", "procedures", "questionnaires", "medications")
+
+
+def _read_seed(name: str) -> list[dict[str, str]]:
+    with (SEEDS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass(frozen=True)
+class CodebookItem:
+    """One questionnaire column and its valid values (INSTRUMENTS.md, Parameters)."""
+
+    item: str
+    param_code: str
+    min_value: int
+    max_value: int
+    kind: str  # "item" (integer answers) or "clinic_total" (any number within the range)
+
+    @property
+    def whole_numbers_only(self) -> bool:
+        return self.kind == "item"
+
+
+@dataclass(frozen=True)
+class MmeFactor:
+    drug: str
+    unit: str
+    route: str
+    factor: float
+
+
+@cache
+def visit_orders() -> dict[str, int]:
+    """Visit code -> visit order."""
+    return {row["visit_code"]: int(row["visit_order"]) for row in _read_seed("visits")}
+
+
+@cache
+def procedure_codes() -> frozenset[str]:
+    return frozenset(row["procedure_code"] for row in _read_seed("procedure_codes"))
+
+
+@cache
+def mme_factors() -> dict[str, MmeFactor]:
+    """Drug name -> its CDC 2022 conversion factor, with the unit and route it applies to."""
+    return {
+        row["drug"]: MmeFactor(row["drug"], row["unit"], row["route"], float(row["factor"]))
+        for row in _read_seed("mme_factors")
+    }
+
+
+@cache
+def questionnaire_codebook() -> tuple[CodebookItem, ...]:
+    """Every questionnaire column with a valid set: the items and the clinics' own totals."""
+    return tuple(
+        CodebookItem(
+            row["item"], row["param_code"], int(row["min_value"]), int(row["max_value"]),
+            row["kind"],
+        )
+        for row in _read_seed("questionnaire_codebook")
+    )
+
+
+@cache
+def parameter_order() -> list[str]:
+    """Parameter codes in their display order (the parameters seed)."""
+    rows = sorted(_read_seed("parameters"), key=lambda row: int(row["display_order"]))
+    return [row["param_code"] for row in rows]
+
+
+@dataclass(frozen=True)
+class ResponderCriterion:
+    criterion: str
+    param_code: str
+    measure: str  # the outcomes column the criterion reads
+    threshold: float | None  # none for a category criterion
+    description: str
+
+
+@cache
+def responder_criteria() -> tuple[ResponderCriterion, ...]:
+    """The responder criteria, in the seed's order (INSTRUMENTS.md, Responder criteria)."""
+    return tuple(
+        ResponderCriterion(row["criterion"], row["param_code"], row["measure"],
+                           float(row["threshold"]) if row["threshold"] else None,
+                           row["description"])
+        for row in _read_seed("responder_criteria"))

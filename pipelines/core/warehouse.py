@@ -1,0 +1,189 @@
+"""The pipeline's own database, ``warehouse.duckdb``: raw history, the load's staged and
+accepted rows, and the bookkeeping of every load.
+
+Connections are opened for one step and closed at once: DuckDB takes one writer process, and
+dbt (a subprocess) writes the same file between the ingest and publish steps. Rows move in and
+out as Arrow (polars frames), never row by row.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.core.reference import SOURCES, questionnaire_codebook
+
+WAREHOUSE_DB = "warehouse.duckdb"
+# Every file a load creates is its owner's only (files 0600, folders 0700), as the
+# identifiable ones must be (CONTRACT.md section 4); the published outputs are opened on purpose.
+PRIVATE_UMASK = 0o077
+# DuckDB's own memory for one connection; the load's other memory is Python's and dbt's.
+MEMORY_LIMIT = "1GB"
+
+_LINEAGE = "site VARCHAR, file_name VARCHAR, row_number INTEGER, mrn VARCHAR"
+
+INGEST_TABLES = {
+    "patients": f"""{_LINEAGE}, first_name VARCHAR, last_name VARCHAR, date_of_birth DATE,
+        sex VARCHAR, mastectomy_date DATE, mastectomy_side VARCHAR, treatment_group INTEGER""",
+    "procedures": f"{_LINEAGE}, procedure_date DATE, procedure_code VARCHAR, notes VARCHAR",
+    "questionnaires": f"{_LINEAGE}, visit_code VARCHAR, assessment_date DATE, " + ", ".join(
+        f"{item.item} {'INTEGER' if item.whole_numbers_only else 'DOUBLE'}"
+        for item in questionnaire_codebook()) + "".join(
+        f", {item.item}_text VARCHAR" for item in questionnaire_codebook()
+        if not item.whole_numbers_only),
+    "medications": f"""{_LINEAGE}, drug VARCHAR, dose DOUBLE, unit VARCHAR,
+        doses_per_day DOUBLE, start_date DATE, end_date DATE, route VARCHAR,
+        is_convertible BOOLEAN""",
+}
+
+LOAD_FILE_COLUMNS = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
+    export_date DATE, sha256 VARCHAR, status VARCHAR, rows_read INTEGER, rows_loaded INTEGER,
+    rows_rejected INTEGER, message VARCHAR, loaded_at TIMESTAMP"""
+
+ISSUE_DDL = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
+    row_number INTEGER, "column" VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR,
+    message VARCHAR"""
+
+# This load's files: status, rejection rule and accounting (rows are filled in by source).
+LANDING_FILES_DDL = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
+    export_date DATE, sha256 VARCHAR, status VARCHAR, rule VARCHAR, message VARCHAR,
+    rows_read INTEGER, rows_loaded INTEGER, rows_rejected INTEGER, loaded_at TIMESTAMP,
+    staged_as VARCHAR"""
+
+# Issue tables of this load: one per step that finds issues, unioned by `load_issues`.
+ISSUE_TABLES = ("ingest.issues_landing", *(f"ingest.issues_{s}" for s in SOURCES))
+
+
+def text_columns_ddl(source: str) -> str:
+    """A source's columns as read: every known column as text, other columns as one JSON."""
+    from schemas import SCHEMAS
+
+    columns, _ = SCHEMAS[source]
+    return ", ".join(f'"{c}" VARCHAR' for c in columns) + ", other_columns JSON"
+
+
+def raw_rows_table(source: str) -> str:
+    """The raw history of ``source``: every row of every file a load used, as read."""
+    return f"raw.{source}_rows"
+
+
+def work_dir(warehouse_dir: Path) -> Path:
+    """Where a load stages the text rows of the files it read (Arrow IPC, one file each),
+    between reading the landing folder and checking each source. Private to the owner and
+    removed once the ingest is done."""
+    return Path(warehouse_dir) / ".work"
+
+
+def fresh_work_dir(warehouse_dir: Path) -> Path:
+    folder = work_dir(warehouse_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    return folder
+
+
+SCHEMA_DDL = [
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS ingest",
+    *(f"""CREATE TABLE IF NOT EXISTS {raw_rows_table(source)} (load_id INTEGER,
+          file_name VARCHAR, sha256 VARCHAR, site VARCHAR, export_date DATE,
+          row_number INTEGER, {text_columns_ddl(source)})""" for source in SOURCES),
+    f"CREATE TABLE IF NOT EXISTS main.load_audit ({LOAD_FILE_COLUMNS})",
+    f"CREATE TABLE IF NOT EXISTS main.data_issues ({ISSUE_DDL})",
+]
+
+
+def ensure_warehouse_dir(warehouse_dir: Path) -> Path:
+    """Create the warehouse folder if needed: 0755, as readers of the published outputs in it
+    must reach them; what is identifiable inside is private by file and by sub-folder."""
+    folder = Path(warehouse_dir)
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        folder.chmod(0o755)
+    return folder
+
+
+def warehouse_path(warehouse_dir: Path) -> Path:
+    return Path(warehouse_dir) / WAREHOUSE_DB
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds warehouse.duckdb (DuckDB takes one writer process at a time)."""
+
+
+def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file; a lock held elsewhere becomes WarehouseBusy naming the holder."""
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        # DuckDB's message names the holder, e.g. "Conflicting lock is held in ... (PID 123)"
+        raise WarehouseBusy(f"{path} is in use by another process: {error}") from error
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con
+
+
+@contextmanager
+def connect(warehouse_dir: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One short-lived connection to warehouse.duckdb, with its schemas in place."""
+    ensure_warehouse_dir(warehouse_dir)
+    con = open_database(warehouse_path(warehouse_dir), read_only=read_only)
+    try:
+        if not read_only:
+            for statement in SCHEMA_DDL:
+                con.execute(statement)
+        yield con
+    finally:
+        con.close()
+
+
+def check_writable(warehouse_dir: Path) -> None:
+    """Raise WarehouseBusy now if another process holds warehouse.duckdb (before dbt starts,
+    which would fail on it)."""
+    open_database(warehouse_path(warehouse_dir)).close()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, ddl: str,
+                  frame: pl.DataFrame | None = None) -> None:
+    """Replace ``table`` by ``frame`` (or make it empty), typed by ``ddl``."""
+    con.execute(f"CREATE OR REPLACE TABLE {table} ({ddl})")
+    if frame is not None:
+        append_frame(con, table, frame)
+
+
+def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Insert ``frame``'s columns by name, through Arrow; the table's types win."""
+    if not frame.height:
+        return
+    con.register("incoming", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+    finally:
+        con.unregister("incoming")
+
+
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    """Loads are numbered from 1; a load that failed before it was recorded is run again."""
+    return con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM main.load_audit").fetchone()[0]
+
+
+def files_used_before(con: duckdb.DuckDBPyConnection) -> dict[tuple, set[str]]:
+    """(source, site, export date) -> sha256 of the files earlier loads loaded or superseded."""
+    rows = con.execute(
+        """SELECT source, site, export_date, sha256 FROM main.load_audit
+           WHERE status IN ('loaded', 'superseded')""").fetchall()
+    used: dict[tuple, set[str]] = {}
+    for source, site, export_date, sha256 in rows:
+        used.setdefault((source, site, export_date), set()).add(sha256)
+    return used
+
+
+def stored_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The sha256 of every file the raw history holds."""
+    union = " UNION ".join(f"SELECT DISTINCT sha256 FROM {raw_rows_table(s)}" for s in SOURCES)
+    return {row[0] for row in con.execute(union).fetchall()}

@@ -1,0 +1,1 @@
+"""The assets of the nightly load: ingest, the dbt models, publish."""

@@ -1,0 +1,79 @@
+"""dbt models as assets: staging -> intermediate -> marts, with dbt tests as asset checks."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines.core import warehouse
+from pipelines.defs.assets.retry import retry_when_busy
+from pipelines.defs.project import dbt_project
+from pipelines.defs.resources import PmpsSettings
+
+WAREHOUSE_DB_VARIABLE = "PMPS_WAREHOUSE_DB"  # read by dbt_project/profiles.yml
+
+
+def dbt_build_args() -> list[str]:
+    """`dbt build` for a load: unit tests are for development (`make test` runs them).
+
+    Seeds are loaded every time (half a second): skipping unchanged ones would also skip the
+    tests that join them (dbt leaves out the tests of an excluded node).
+    """
+    return ["build", "--exclude", "resource_type:unit_test"]
+
+
+@contextmanager
+def warehouse_for_dbt(warehouse_dir: Path) -> Iterator[None]:
+    """Point dbt's profile at this load's warehouse file for the duration of the call."""
+    previous = os.environ.get(WAREHOUSE_DB_VARIABLE)
+    os.environ[WAREHOUSE_DB_VARIABLE] = str(warehouse.warehouse_path(warehouse_dir).resolve())
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(WAREHOUSE_DB_VARIABLE, None)
+        else:
+            os.environ[WAREHOUSE_DB_VARIABLE] = previous
+
+
+def dbt_target_path(warehouse_dir: Path) -> Path:
+    """dbt's artifacts and logs per warehouse, private to the owner like the rest of it. The
+    project's parse is copied in once (dagster-dbt would copy it keeping its mode, 0644)."""
+    target = (Path(warehouse_dir) / "dbt_target").resolve()
+    target.mkdir(mode=0o700, exist_ok=True)
+    parsed = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
+    copy = target / parsed.name
+    if parsed.exists() and not copy.exists():
+        copy.write_bytes(parsed.read_bytes())
+        copy.chmod(0o600)
+    return target
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """dbt's nodes in Dagster: grouped by layer (seeds, staging, intermediate, marts), with
+    their dbt descriptions."""
+
+    def get_group_name(self, dbt_resource_props) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+    def get_description(self, dbt_resource_props) -> str:
+        return (dbt_resource_props.get("description") or "").strip() or \
+            super().get_description(dbt_resource_props)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
+            dagster_dbt_translator=LayeredTranslator())
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                     pmps: PmpsSettings):
+    warehouse_dir = pmps.load().warehouse_dir
+    with retry_when_busy(pmps):  # dbt would fail on a warehouse someone holds open
+        warehouse.check_writable(warehouse_dir)
+    with warehouse_for_dbt(warehouse_dir):
+        yield from dbt.cli(dbt_build_args(), context=context,
+                           target_path=dbt_target_path(warehouse_dir)).stream()

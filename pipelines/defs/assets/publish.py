@@ -1,0 +1,37 @@
+"""Publish assets: the de-identified outputs staged, then renamed into place together."""
+
+import dagster as dg
+
+from pipelines.defs.assets.retry import retry_when_busy
+from pipelines.defs.resources import PmpsSettings
+from pipelines.defs.runs import keep_recent_runs
+from pipelines.publish import release
+
+PUBLISHED = "published"
+MARTS = [dg.AssetKey(name) for name in ("patients", "outcomes", "questionnaire_items",
+                                         "study_flow", "load_data_issues")]
+
+
+@dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED,
+          deps=[*MARTS, dg.AssetKey(["ingest", "load_issues"])],
+          description="analytics.duckdb (de-identified, with the group-level summaries), the "
+                      "summary CSVs and report.html, staged in <warehouse>/.release.")
+def study_tables(pmps: PmpsSettings) -> dg.MaterializeResult:
+    with retry_when_busy(pmps):
+        rows = release.stage_release(pmps.load().warehouse_dir)
+    return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in rows.items()})
+
+
+@dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED, deps=[study_tables],
+          description="The load recorded in the history, then analytics.duckdb and published/ "
+                      "renamed into place.")
+def analytics_database(context: dg.AssetExecutionContext,
+                       pmps: PmpsSettings) -> dg.MaterializeResult:
+    with retry_when_busy(pmps):
+        written = release.publish_release(pmps.load().warehouse_dir)
+    pruned = keep_recent_runs(context.instance)
+    return dg.MaterializeResult(metadata={"files": [str(path) for path in written],
+                                          "old_runs_removed": pruned})
+
+
+publish_assets = [study_tables, analytics_database]

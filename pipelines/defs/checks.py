@@ -1,0 +1,99 @@
+"""Asset checks of the nightly load. Checks that guard the published data are blocking: when
+one fails, nothing is published and the old analytics.duckdb stays. Every check reads the
+warehouse (or the staged release) itself; no rows come through Dagster."""
+
+import dagster as dg
+import duckdb
+
+from pipelines.core import quality, warehouse
+from pipelines.defs.assets.retry import retry_when_busy
+from pipelines.defs.resources import PmpsSettings
+from pipelines.publish import release
+
+LOAD_ISSUES = dg.AssetKey(["ingest", "load_issues"])
+STUDY_TABLES = dg.AssetKey(["published", "study_tables"])
+OUTCOMES = dg.AssetKey("outcomes")
+
+
+def _query(pmps: PmpsSettings, question):
+    with retry_when_busy(pmps), \
+            warehouse.connect(pmps.load().warehouse_dir, read_only=True) as con:
+        return question(con)
+
+
+@dg.asset_check(asset=LOAD_ISSUES, blocking=True,
+                description="rows_read = rows_loaded + rows_rejected for every loaded file; "
+                            "rejected, superseded and duplicate files load nothing.")
+def accounting_identity(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    audit = _query(pmps, lambda con: con.execute("SELECT * FROM ingest.load_audit").df())
+    faults = quality.accounting_faults(audit)
+    return dg.AssetCheckResult(passed=not faults, metadata={
+        "files": len(audit), "faults": len(faults), "sample": faults[:5]})
+
+
+@dg.asset_check(asset=LOAD_ISSUES,
+                description="Rejected files and rows per source, with a sample of the issues.")
+def rejected_files_and_rows(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    report = _query(pmps, quality.rejections_by_source)
+    rejected = sum(r["rejected_files"] + r["rejected_rows"] for r in report.values())
+    return dg.AssetCheckResult(passed=rejected == 0, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"rejected": rejected, **{
+                                   source: dg.MetadataValue.json(r) for source, r in
+                                   report.items()}})
+
+
+def _staged_database(pmps: PmpsSettings):
+    warehouse_dir = pmps.load().warehouse_dir
+    load_id = release.staged_load_id(warehouse_dir)
+    return release.release_dir(warehouse_dir, load_id) / release.ANALYTICS_DB
+
+
+@dg.asset_check(asset=STUDY_TABLES, blocking=True,
+                description="Every contracted table and column is there before publishing.")
+def published_structure(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    con = duckdb.connect(str(_staged_database(pmps)), read_only=True)
+    try:
+        faults = quality.missing_columns(con)
+    finally:
+        con.close()
+    return dg.AssetCheckResult(passed=not faults, metadata={"faults": faults[:10]})
+
+
+@dg.asset_check(asset=STUDY_TABLES, blocking=True,
+                description="The publish guard: the analysis population does not shrink by more "
+                            "than publish_guard.max_drop_pct from the published one, nor to "
+                            "nothing (`pmps load --accept-drop` lets it).")
+def publish_guard(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    config = pmps.load()
+    new = release.analysis_population(_staged_database(pmps))
+    previous = release.analysis_population(config.warehouse_dir / release.ANALYTICS_DB)
+    held = release.guard_message(new, previous, config.publish_guard.max_drop_pct)
+    return dg.AssetCheckResult(
+        passed=held is None or pmps.accept_drop,
+        metadata={"in_analysis": new, "previously_published": previous,
+                  "accepted_drop": pmps.accept_drop, "message": held or ""})
+
+
+@dg.asset_check(asset=OUTCOMES, description="Patients in the analysis with values but no "
+                                            "baseline, per parameter.")
+def patients_without_baseline(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    missing = _query(pmps, quality.patients_without_baseline)
+    return dg.AssetCheckResult(
+        passed=missing.empty, severity=dg.AssetCheckSeverity.WARN,
+        metadata={row.param_code: dg.MetadataValue.json(
+            {"patients": int(row.patients), "sample": list(row.sample)})
+            for row in missing.itertuples(index=False)} | {"parameters": len(missing)})
+
+
+@dg.asset_check(asset=OUTCOMES, description="Assessments whose dates run against the visit "
+                                            "order (a later visit dated earlier).")
+def visits_in_order(pmps: PmpsSettings) -> dg.AssetCheckResult:
+    out_of_order = _query(pmps, quality.visits_out_of_order)
+    return dg.AssetCheckResult(
+        passed=out_of_order.empty, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"assessments": len(out_of_order),
+                  "sample": dg.MetadataValue.json(out_of_order.head(5).to_dict("records"))})
+
+
+load_checks = [accounting_identity, rejected_files_and_rows, published_structure,
+               publish_guard, patients_without_baseline, visits_in_order]

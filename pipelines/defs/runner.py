@@ -1,0 +1,237 @@
+"""Running the nightly load in-process for `pmps load`, with progress and a closing summary."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import sys
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from pipelines.core.config import PROJECT_ROOT, Config
+from pipelines.core.lock import load_lock
+from pipelines.core.warehouse import ensure_warehouse_dir
+from pipelines.defs.hooks import PROGRESS_LOGGER
+from pipelines.defs.processes import stop_children_on_sigterm
+from pipelines.publish.issue_log import first_of_each_rule
+from pipelines.publish.release import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML
+
+
+def run_config_for(config: Config, environ: dict[str, str] | None = None,
+                   accept_drop: bool = False) -> dict:
+    """Point the job's settings at this load's files; Dagster's own log lines stay quiet.
+
+    $PMPS_LOCK_RETRIES and $PMPS_LOCK_RETRY_SECONDS tune the wait for a locked warehouse.
+    """
+    env = os.environ if environ is None else environ
+    settings = {
+        "config_file": str(config.source_file) if config.source_file else None,
+        "landing_dir": str(config.landing_dir),
+        "warehouse_dir": str(config.warehouse_dir),
+        "accept_drop": accept_drop,
+    }
+    if env.get("PMPS_LOCK_RETRIES"):
+        settings["lock_retries"] = int(env["PMPS_LOCK_RETRIES"])
+    if env.get("PMPS_LOCK_RETRY_SECONDS"):
+        settings["lock_retry_seconds"] = float(env["PMPS_LOCK_RETRY_SECONDS"])
+    return {
+        "resources": {"pmps": {"config": settings}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+    }
+
+
+def published_load(config: Config) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """The load id, files and data-issue counts of the load analytics.duckdb holds."""
+    con = duckdb.connect(str(config.warehouse_dir / ANALYTICS_DB), read_only=True)
+    try:
+        load_id = con.execute("SELECT max(load_id) FROM load_audit").fetchone()[0]
+        audit = con.execute("SELECT * FROM load_audit WHERE load_id = ? ORDER BY file_name",
+                            [load_id]).df()
+        quality = con.execute("SELECT * FROM data_quality WHERE load_id = ?", [load_id]).df()
+    finally:
+        con.close()
+    return load_id, audit, quality
+
+
+def closing_summary(load_id: int, audit: pd.DataFrame, data_quality: pd.DataFrame,
+                    config: Config) -> str:
+    """Files by status, rows loaded and rejected, the top rules, and where the outputs are.
+
+    ``audit`` and ``data_quality`` are the load's rows of the published tables (every issue of
+    the load, those dbt derives included).
+    """
+    statuses = Counter(audit["status"])
+    loaded = audit[audit["status"] == "loaded"]
+    rules = Counter(dict(data_quality.groupby("rule")["n"].sum()))
+    lines = [f"load {load_id}: " + ", ".join(
+        f"{n} {status}" for status, n in sorted(statuses.items()))]
+    for row in audit.itertuples(index=False):
+        counts = (f"{row.rows_loaded} rows loaded, {row.rows_rejected} rejected"
+                  if row.status in ("loaded", "rejected") else "")
+        reason = f" ({row.message})" if row.status == "rejected" and row.message else ""
+        lines.append(f"  {row.status:<14} {row.file_name}  {counts}{reason}".rstrip())
+    lines.append(f"rows: {int(loaded['rows_loaded'].sum())} loaded, "
+                 f"{int(loaded['rows_rejected'].sum())} rejected in current files; "
+                 f"{statuses.get('rejected', 0)} files rejected")
+    if rules:
+        lines.append("issues by rule: " + ", ".join(f"{rule} {n}"
+                                                     for rule, n in rules.most_common()))
+        first = first_of_each_rule(config.warehouse_dir, load_id)
+        for rule, found in first.groupby("rule", sort=False):
+            places = "; ".join(
+                row.file_name + (f" row {int(row.row_number)}" if pd.notna(row.row_number)
+                                 else "") + (f" {row.column}" if pd.notna(row.column) else "")
+                for row in found.itertuples(index=False))
+            more = rules[rule] - len(found)
+            lines.append(f"  {rule}: {places}" + (f" (+{more} more)" if more > 0 else ""))
+        lines.append(f"  (every issue with its value: pmps issues --warehouse "
+                     f"{config.warehouse_dir} [--rule R] [--file F])")
+    lines.append(f"published: {config.warehouse_dir / ANALYTICS_DB}, "
+                 f"{config.warehouse_dir / PUBLISHED_DIR}/")
+    return "\n".join(lines)
+
+
+def _show_progress() -> logging.Logger:
+    logger = logging.getLogger(PROGRESS_LOGGER)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+INSTANCE_SETTINGS = PROJECT_ROOT / "config" / "dagster.yaml"
+
+
+def dagster_home(config: Config) -> Path:
+    """Run history lives under the warehouse unless $DAGSTER_HOME says otherwise; the folder
+    is private to its owner."""
+    ensure_warehouse_dir(config.warehouse_dir)
+    home = Path(os.environ.get("DAGSTER_HOME") or config.warehouse_dir / "dagster_home")
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        shutil.copyfile(INSTANCE_SETTINGS, settings)
+    return home.resolve()
+
+
+
+
+
+def error_chain(error) -> list[str]:
+    """The first line of an error and of each error that caused it (a held lock names its
+    holder in the innermost one)."""
+    lines = []
+    while error is not None:
+        lines.append(error.message.strip().splitlines()[0] if error.message else error.cls_name)
+        error = error.cause or error.context
+    return lines
+
+
+def warned_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The names of the checks that warned in this run."""
+    return sorted({evaluation.check_name for evaluation in result.get_asset_check_evaluations()
+                   if not evaluation.passed
+                   and evaluation.severity == dg.AssetCheckSeverity.WARN})
+
+
+def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
+    """Checks passed, warned and failed in this run."""
+    counts: Counter = Counter()
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            counts["passed"] += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+            counts["warned"] += 1
+        else:
+            counts["failed"] += 1
+    return counts
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time of each step of a run, from its event log (start to success or failure)."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = record.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS,
+                                  dg.DagsterEventType.STEP_FAILURE):
+            seconds[event.step_key] = record.timestamp - started.get(event.step_key,
+                                                                     record.timestamp)
+    return seconds
+
+
+def failed_check_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The one-line messages of the blocking checks that failed (the publish guard's)."""
+    return [str(evaluation.metadata["message"].value)
+            for evaluation in result.get_asset_check_evaluations()
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+            and "message" in evaluation.metadata and evaluation.metadata["message"].value]
+
+
+def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
+    """Run the job `nightly_load` in this process, holding the warehouse's load lock; 0 when
+    it published, 1 when it failed or was held back (LoadRunning when another load runs)."""
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from pipelines.defs.project import ensure_manifest
+
+    ensure_manifest()
+    from pipelines.definitions import defs
+    from pipelines.defs.jobs import NIGHTLY_LOAD
+
+    _show_progress()
+    stop_children_on_sigterm(lambda: print("load stopped (SIGTERM): nothing was published",
+                                           file=sys.stderr))
+    print(f"loading {config.landing_dir} into {config.warehouse_dir}")
+    job = defs.resolve_job_def(NIGHTLY_LOAD)
+    with load_lock(config.warehouse_dir), \
+            dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
+        with contextlib.redirect_stdout(io.StringIO()) as dbt_log:
+            result = job.execute_in_process(
+                run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
+                raise_on_error=False)
+        timings = step_seconds(instance, result.run_id)
+    checks = check_counts(result)
+    check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
+    if checks["warned"]:
+        check_line += " (warned: " + ", ".join(warned_checks(result)) + ")"
+    held = failed_check_messages(result)
+    if held:
+        for message in held:
+            print(f"load held back: {message}", file=sys.stderr)
+        print(check_line, file=sys.stderr)
+        return 1
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"failed in {event.step_key}: "
+                      + "; caused by ".join(error_chain(event.step_failure_data.error)),
+                      file=sys.stderr)
+        failed_dbt = [line for line in dbt_log.getvalue().splitlines()
+                      if "FAIL" in line or "ERROR" in line or "Error" in line]
+        for line in failed_dbt[:10]:
+            print(f"  dbt: {line.strip()}", file=sys.stderr)
+        print(check_line, file=sys.stderr)
+        print("load failed: nothing was published", file=sys.stderr)
+        return 1
+    print(closing_summary(*published_load(config), config))
+    print(check_line)
+    print("step seconds: " + ", ".join(f"{step} {seconds:.1f}"
+                                       for step, seconds in timings.items()))
+    print(f"report: {config.warehouse_dir / PUBLISHED_DIR / REPORT_HTML}")
+    return 0

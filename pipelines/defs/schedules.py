@@ -1,0 +1,14 @@
+"""The nightly schedule: 02:00 every day, in a configurable time zone; off until turned on."""
+
+import dagster as dg
+
+from pipelines.defs.jobs import nightly_load
+
+NIGHTLY_CRON = "0 2 * * *"
+
+
+def nightly_schedule(timezone: str = "UTC") -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="nightly_load_schedule", job=nightly_load, cron_schedule=NIGHTLY_CRON,
+        execution_timezone=timezone, default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Runs nightly_load at 02:00 every day ($PMPS_SCHEDULE_TIMEZONE, default UTC).")

@@ -1,0 +1,263 @@
+"""The steps of one load, as plain functions; the Dagster assets only call them.
+
+Rows stay in ``warehouse.duckdb`` between the steps (staged text, then typed accepted rows and
+issue tables); each step returns a small summary of counts.
+
+plan_load        scan the landing folder, read every export, give each file its status, stage
+                 the current files' rows and keep the raw history
+ingest_source    check the current snapshots of one source and store the accepted rows
+close_ingest     gather the load's data issues and its per-file accounting
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.core import warehouse
+from pipelines.core.config import Config
+from pipelines.core.issues import Issue, issues_frame, with_severity
+from pipelines.core.pseudonym import load_key, patient_key
+from pipelines.core.reference import SOURCES
+from pipelines.ingest.accepted import TYPERS
+from pipelines.ingest.landing import (
+    LOADED,
+    REJECTED,
+    SUPERSEDED,
+    ExportName,
+    LandingFile,
+    assign_statuses,
+    scan_landing,
+)
+from pipelines.ingest.readers import (
+    ROW_NUMBER,
+    ExportTable,
+    MissingColumns,
+    UnreadableFile,
+    read_export,
+)
+from pipelines.ingest.validation import check_export
+from pipelines.publish.release import finish_interrupted_release
+from schemas import SCHEMAS
+from schemas.checks import SchemaContext
+from schemas.fields import DATE_CELL
+
+ISSUE_COLUMNS_DDL = """file_name VARCHAR, source VARCHAR, site VARCHAR, row_number INTEGER,
+    "column" VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, severity VARCHAR"""
+
+
+def read_landing_file(entry: LandingFile, config: Config) -> tuple[LandingFile, ExportTable | None]:
+    """Read one well-named export; reject it when unreadable, headerless or empty."""
+    if entry.status == REJECTED:
+        return entry, None
+    try:
+        table = read_export(entry.path, entry.source, config.site(entry.site), config.limits)
+    except UnreadableFile as error:
+        return entry.rejected("unreadable_file", str(error)), None
+    except MissingColumns as error:
+        return entry.rejected("missing_columns", str(error)), None
+    if table.rows_read == 0:
+        return entry.rejected("empty_snapshot", "no data rows"), None
+    return replace(entry, rows_read=table.rows_read), table
+
+
+def file_issue(entry: LandingFile) -> Issue:
+    return Issue(entry.file_name, entry.source, entry.site, None, None, None, entry.rule,
+                 entry.message)
+
+
+def unknown_column_issues(entry: LandingFile, header: list[str]) -> list[Issue]:
+    columns, _ = SCHEMAS["questionnaires"]
+    return [Issue(entry.file_name, entry.source, entry.site, None, name, None, "unknown_column",
+                  f"column {name!r} is not a questionnaire column; kept in raw only")
+            for name in header if name and name not in columns]
+
+
+MALFORMED = "malformed: message"  # a staged row's malformed_row message, if any
+
+
+def staged_frame(source: str, table: ExportTable) -> pl.DataFrame:
+    """One readable file's rows as read: the known columns (with their date cells), other
+    columns as one JSON object, and why a record does not fit the header, if it does not."""
+    columns, _ = SCHEMAS[source]
+    other = [name for name in table.names if name not in columns]
+    date_cells = [c for c in table.rows.columns if c.startswith(DATE_CELL)]
+    return table.rows.select(
+        ROW_NUMBER, *[c for c in table.names if c in columns], *date_cells,
+        (pl.struct(other).struct.json_encode() if other else pl.lit(None, pl.String))
+        .alias("other_columns"),
+    ).join(table.malformed.rename({"message": MALFORMED}), on=ROW_NUMBER, how="left")
+
+
+def staged_table(frame: pl.DataFrame) -> ExportTable:
+    """The rows a source's step checks, from their staged frame."""
+    malformed = frame.filter(pl.col(MALFORMED).is_not_null()).select(
+        ROW_NUMBER, pl.col(MALFORMED).alias("message"))
+    return ExportTable(0, [], frame.drop("other_columns", MALFORMED), malformed)
+
+
+def stage_rows(folder: Path, position: int, frame: pl.DataFrame) -> str:
+    """Write staged rows to ``folder`` (Arrow IPC, readable by the owner only)."""
+    name = f"{position}.arrow"
+    frame.write_ipc(folder / name)
+    (folder / name).chmod(0o600)
+    return name
+
+
+def landing_files_frame(load_id: int, started_at: dt.datetime, files: list[LandingFile],
+                        staged: dict[str, str]) -> pl.DataFrame:
+    """One row per file seen; rows of loaded files are counted by their source's step."""
+    return pl.DataFrame([{
+        "load_id": load_id, "file_name": f.file_name, "source": f.source, "site": f.site,
+        "export_date": f.export_date, "sha256": f.sha256, "status": f.status, "rule": f.rule,
+        "message": f.message or None,
+        "rows_read": f.rows_read if f.status == REJECTED else 0,
+        "rows_loaded": 0, "rows_rejected": f.rows_read if f.status == REJECTED else 0,
+        "loaded_at": started_at, "staged_as": staged.get(f.file_name)} for f in files],
+        schema={"load_id": pl.Int32, "file_name": pl.String, "source": pl.String,
+                "site": pl.String, "export_date": pl.Date, "sha256": pl.String,
+                "status": pl.String, "rule": pl.String, "message": pl.String,
+                "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_rejected": pl.Int32,
+                "loaded_at": pl.Datetime("us"), "staged_as": pl.String})
+
+
+def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
+    """Scan and read the landing folder, decide each file's status, stage the current files'
+    rows and keep the raw history. Returns the load id and the files per status."""
+    started_at = now or dt.datetime.now()
+    with warehouse.connect(config.warehouse_dir, read_only=False) as con:
+        last_recorded = con.execute("SELECT max(load_id) FROM main.load_audit").fetchone()[0]
+    finish_interrupted_release(config.warehouse_dir, last_recorded)
+    folder = warehouse.fresh_work_dir(config.warehouse_dir)
+    read, headers, staged = [], {}, {}
+    for position, entry in enumerate(scan_landing(config.landing_dir)):
+        entry, table = read_landing_file(entry, config)
+        if table is not None:
+            staged[entry.file_name] = stage_rows(folder, position,
+                                                 staged_frame(entry.source, table))
+            headers[entry.file_name] = table.columns
+        read.append(entry)
+    with warehouse.connect(config.warehouse_dir) as con:
+        load_id = warehouse.next_load_id(con)
+        files = assign_statuses(read, warehouse.files_used_before(con))
+        issues: list[Issue] = []
+        for entry in files:
+            if entry.status == REJECTED:
+                issues.append(file_issue(entry))
+            elif entry.status == LOADED and entry.source == "questionnaires":
+                issues += unknown_column_issues(entry, headers[entry.file_name])
+        stored = warehouse.stored_hashes(con)
+        for source in SOURCES:  # one insert per source: DuckDB appends large batches fastest
+            new = []
+            for entry in files:
+                if (entry.source == source and entry.status in (LOADED, SUPERSEDED)
+                        and entry.sha256 not in stored):
+                    stored.add(entry.sha256)
+                    rows = pl.read_ipc(folder / staged[entry.file_name])
+                    new.append(rows.drop(MALFORMED, *(c for c in rows.columns
+                                                      if c.startswith(DATE_CELL))).with_columns(
+                        load_id=pl.lit(load_id), file_name=pl.lit(entry.file_name),
+                        sha256=pl.lit(entry.sha256), site=pl.lit(entry.site),
+                        export_date=pl.lit(entry.export_date)))
+            if new:
+                warehouse.append_frame(con, warehouse.raw_rows_table(source),
+                                       pl.concat(new, how="diagonal_relaxed"))
+        warehouse.replace_table(con, "ingest.landing_files", warehouse.LANDING_FILES_DDL,
+                                landing_files_frame(load_id, started_at, files, staged))
+        warehouse.replace_table(con, "ingest.issues_landing", ISSUE_COLUMNS_DDL,
+                                with_severity(issues_frame(issues)))
+    statuses = Counter(f.status for f in files)
+    return {"load_id": load_id, **statuses}
+
+
+def current_files(con: duckdb.DuckDBPyConnection, source: str,
+                  config: Config) -> list[tuple[LandingFile, str]]:
+    """The loaded (current) files of ``source`` in this load, with their staged rows."""
+    rows = con.execute(
+        """SELECT file_name, site, export_date, sha256, staged_as FROM ingest.landing_files
+           WHERE status = 'loaded' AND source = ? ORDER BY file_name""", [source]).fetchall()
+    return [(LandingFile(name, config.landing_dir / name, sha256,
+                         ExportName(source, site, export), status=LOADED), staged_as)
+            for name, site, export, sha256, staged_as in rows]
+
+
+def accepted_mrns(con: duckdb.DuckDBPyConnection, site: str) -> pl.Series:
+    """The mrns with an accepted row in the site's current patients snapshot."""
+    return con.sql("SELECT DISTINCT mrn FROM ingest.patients WHERE site = ?",
+                   params=[site]).pl()["mrn"]
+
+
+def ingest_source(source: str, config: Config) -> dict[str, int]:
+    """Check every current snapshot of ``source`` and store its accepted rows, typed, with
+    the issues found and each file's accounting. Returns rows read, loaded and rejected."""
+    typed, issues = [], []
+    totals = Counter()
+    with warehouse.connect(config.warehouse_dir) as con:
+        files = current_files(con, source, config)
+        folder = warehouse.work_dir(config.warehouse_dir)
+        for entry, staged_as in files:
+            ctx = SchemaContext(config.site(entry.site), entry.export_date)
+            table = staged_table(pl.read_ipc(folder / staged_as))
+            known = None if source == "patients" else accepted_mrns(con, entry.site)
+            checked = check_export(source, table, entry, ctx, known)
+            issues.append(checked.issues)
+            typed.append(TYPERS[source](checked.rows, ctx, entry.site, entry.file_name))
+            if checked.unconvertible is not None and checked.unconvertible.height:
+                typed.append(TYPERS[source](checked.unconvertible, ctx, entry.site,
+                                            entry.file_name, convertible=False))
+            con.execute(
+                """UPDATE ingest.landing_files SET rows_read = ?, rows_loaded = ?,
+                   rows_rejected = ? WHERE file_name = ?""",
+                [checked.rows_read, checked.rows_loaded, checked.rows_rejected,
+                 entry.file_name])
+            totals.update(rows_read=checked.rows_read, rows_loaded=checked.rows_loaded,
+                          rows_rejected=checked.rows_rejected, issues=checked.issues.height)
+        warehouse.replace_table(con, f"ingest.{source}", warehouse.INGEST_TABLES[source],
+                                pl.concat(typed, how="vertical_relaxed") if typed else None)
+        warehouse.replace_table(con, f"ingest.issues_{source}", ISSUE_COLUMNS_DDL,
+                                pl.concat(issues) if issues else None)
+    return {"files": len(files), **totals}
+
+
+def record_patient_keys(config: Config) -> int:
+    """One pseudonym per accepted patient, into ``ingest.patient_keys`` (site, mrn,
+    patient_key), which the marts join in SQL. Returns the number of patients."""
+    key = load_key(config.warehouse_dir)
+    with warehouse.connect(config.warehouse_dir) as con:
+        patients = con.sql("SELECT DISTINCT site, mrn FROM ingest.patients").pl()
+        keys = [patient_key(key, site, mrn) for site, mrn in patients.iter_rows()]
+        warehouse.replace_table(
+            con, "ingest.patient_keys", "site VARCHAR, mrn VARCHAR, patient_key VARCHAR",
+            patients.with_columns(pl.Series("patient_key", keys, dtype=pl.String)))
+    return patients.height
+
+
+def close_ingest(config: Config) -> dict[str, int]:
+    """Gather the load's ingest issues (dbt adds those only scores reveal) and its per-file
+    accounting into ``ingest.load_issues`` and ``ingest.load_audit``."""
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in warehouse.ISSUE_TABLES)
+    shutil.rmtree(warehouse.work_dir(config.warehouse_dir), ignore_errors=True)
+    with warehouse.connect(config.warehouse_dir) as con:
+        con.execute(f"""CREATE OR REPLACE TABLE ingest.load_issues AS
+            SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, file_name,
+                   source, site, row_number, "column", value, rule, severity, message
+            FROM ({union}) ORDER BY file_name, row_number NULLS FIRST""")
+        con.execute("""CREATE OR REPLACE TABLE ingest.current_files AS
+            SELECT load_id, source, site, file_name, export_date, sha256, rows_read,
+                   rows_loaded, rows_rejected
+            FROM ingest.landing_files WHERE status = 'loaded'""")
+        con.execute("""CREATE OR REPLACE TABLE ingest.load_audit AS
+            SELECT load_id, file_name, source, site, export_date, sha256, status, rows_read,
+                   rows_loaded, rows_rejected, message, loaded_at
+            FROM ingest.landing_files ORDER BY file_name""")
+        issues, rejected = con.execute(
+            """SELECT (SELECT count(*) FROM ingest.load_issues),
+                      (SELECT coalesce(sum(rows_rejected), 0) FROM ingest.load_audit)"""
+        ).fetchone()
+    return {"issues": issues, "rows_rejected": int(rejected)}

@@ -1,0 +1,226 @@
+"""Row checks of one export, in the three steps of CONTRACT.md section 3, on polars frames.
+
+1. each row on its own: the pandera schema of the source (schemas/), lazily, so every failure
+   is found at once; each failure case becomes an issue named by its check;
+2. duplicates, as set operations: identical rows are one row, conflicting rows all rejected;
+3. ``unknown_patient``: a row whose patient has no accepted row in the patients snapshot.
+Value-level issues are reported on the rows that survive; their values become missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+
+from pipelines.core.issues import ISSUE_SCHEMA, REJECTED_ROW, REJECTED_VALUE, with_severity
+from pipelines.ingest.landing import LandingFile
+from pipelines.ingest.readers import ROW_NUMBER, ExportTable
+from schemas import DATE_COLUMNS, SCHEMAS
+from schemas.checks import NOT_NULLABLE, RowRule, SchemaContext
+from schemas.fields import date_cell_column
+from schemas.medications import row_rules
+from schemas.questionnaires import visit_code
+
+# Rows with the same key and different content conflict (patients: one mrn; questionnaires:
+# one patient and visit). Procedures and medications have no conflicts.
+CONFLICT_KEYS = {"patients": ("mrn",), "questionnaires": ("mrn", "visit_code")}
+ROW_RULES = {"medications": row_rules}
+NO_CONVERSION_FACTOR = "no_conversion_factor"
+
+
+@dataclass
+class CheckedExport:
+    """The outcome of checking one export: usable rows, issues and the file's accounting."""
+
+    rows: pl.DataFrame  # accepted rows: row_number and every known column as text
+    issues: pl.DataFrame  # ISSUE_SCHEMA
+    rows_read: int = 0
+    rows_rejected: int = 0
+    unconvertible: pl.DataFrame | None = None  # medications rejected only for no MME factor
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+
+def text_frame(table: ExportTable, source: str, missing_values: frozenset[str]) -> pl.DataFrame:
+    """Every known column as text (absent optional ones all missing), by row number; a
+    missing-value token is missing. Each date column comes with its date cells (XLSX), all
+    missing in a CSV."""
+    columns, _ = SCHEMAS[source]
+    tokens = sorted(missing_values)
+    present = set(table.rows.columns)
+    date_cells = [date_cell_column(c) for c in DATE_COLUMNS[source]]
+    return table.rows.select(
+        ROW_NUMBER,
+        *[pl.when(pl.col(c).str.to_lowercase().is_in(tokens)).then(None).otherwise(pl.col(c))
+          .alias(c) if c in present else pl.lit(None, pl.String).alias(c) for c in columns],
+        *[pl.col(c) if c in present else pl.lit(None, pl.Date).alias(c) for c in date_cells])
+
+
+def malformed_issues(table: ExportTable, file: LandingFile) -> pl.DataFrame:
+    """Records that do not fit the header (CONTRACT.md section 1, Malformed text)."""
+    return issue_frame(table.malformed.select(
+        ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
+        pl.lit(None, pl.String).alias("value"), pl.lit("malformed_row").alias("rule"),
+        "message"), file)
+
+
+def python_repr(value: pl.Expr) -> pl.Expr:
+    """A text quoted as Python's repr() quotes it, for the issue messages."""
+    escaped = value.str.replace_all("\\", "\\\\", literal=True)
+    double = value.str.contains("'", literal=True) & ~value.str.contains('"', literal=True)
+    return (pl.when(double).then(pl.format('"{}"', escaped))
+            .otherwise(pl.format("'{}'", escaped.str.replace_all("'", "\\'", literal=True))))
+
+
+def issue_frame(frame: pl.DataFrame, file: LandingFile) -> pl.DataFrame:
+    """Issues with the file's lineage, in the columns of ISSUE_SCHEMA."""
+    return frame.select(
+        pl.lit(file.file_name).alias("file_name"), pl.lit(file.source).alias("source"),
+        pl.lit(file.site).alias("site"), *[pl.col(c) for c in ("row_number", "column", "value",
+                                                                 "rule", "message")],
+    ).cast(ISSUE_SCHEMA)
+
+
+def empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+def schema_issues(frame: pl.DataFrame, schema: pa.DataFrameSchema, rules: list[RowRule],
+                  file: LandingFile) -> pl.DataFrame:
+    """Validate lazily and turn every failure case into an issue named by its check."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    else:
+        return empty_issues()
+    rows = frame.with_row_index("index").with_columns(pl.col("index").cast(pl.Int32))
+    column_checks = pl.DataFrame(
+        [(name, number, check.name, check.error) for name, column in schema.columns.items()
+         for number, check in enumerate(column.checks)],
+        schema={"column": pl.String, "check_number": pl.Int32, "rule": pl.String,
+                "error": pl.String}, orient="row")
+    by_column = cases.filter(pl.col("schema_context") == "Column")
+    missing = by_column.filter(pl.col("check") == NOT_NULLABLE).select(
+        "index", "column", pl.lit(None, pl.String).alias("value"),
+        pl.lit("missing_key").alias("rule"),
+        pl.format("required column {} is empty", pl.col("column")).alias("message"))
+    invalid = by_column.filter(pl.col("check") != NOT_NULLABLE).join(
+        column_checks, on=["column", "check_number"], how="left").select(
+        "index", "column", pl.col("failure_case").alias("value"), "rule",
+        pl.format("{} {}: {}", pl.col("column"), python_repr(pl.col("failure_case")),
+                  pl.col("error")).alias("message"))
+    failing_rows = cases.filter(pl.col("schema_context") == "DataFrameSchema")
+    across = [
+        rows.join(failing_rows.filter(pl.col("check_number") == number).select("index"),
+                  on="index", how="semi").select(
+            "index", pl.lit(rule.column).alias("column"), pl.col(rule.column).alias("value"),
+            pl.lit(rule.rule).alias("rule"), rule.message.alias("message"))
+        for number, rule in enumerate(rules)]
+    found = pl.concat([missing, invalid, *across], how="vertical_relaxed")
+    found = found.join(rows.select("index", ROW_NUMBER), on="index", how="left")
+    return issue_frame(found, file)
+
+
+def duplicate_issues(passed: pl.DataFrame, source: str, content: list[str],
+                     file: LandingFile) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Identical rows (extra copies dropped, warned) and conflicting rows (all rejected).
+
+    Returns the issues, the extra copies' row numbers and the conflicting row numbers.
+    """
+    first = pl.col(ROW_NUMBER).min().over(pl.struct([pl.col(c).fill_null("") for c in content]))
+    marked = passed.with_columns(first.alias("_first"))
+    copies = marked.filter(pl.col(ROW_NUMBER) != pl.col("_first"))
+    identical = copies.select(
+        ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
+        pl.lit(None, pl.String).alias("value"), pl.lit("duplicate_identical").alias("rule"),
+        pl.format("identical to row {}: counted once", pl.col("_first")).alias("message"))
+    issues = [issue_frame(identical, file)]
+    conflicts = pl.DataFrame(schema={ROW_NUMBER: pl.Int32})
+    key = CONFLICT_KEYS.get(source)
+    if key:
+        distinct = marked.filter(pl.col(ROW_NUMBER) == pl.col("_first"))
+        groups = (distinct.group_by(key).agg(pl.col(ROW_NUMBER).sort().alias("rows"))
+                  .filter(pl.col("rows").list.len() > 1))
+        described = pl.concat_str([pl.format(f"{c} {{}}", pl.col(c)) for c in key],
+                                  separator=", ")
+        conflicting = groups.select(
+            pl.col("rows").alias(ROW_NUMBER),
+            pl.format("rows {} differ for {}",
+                      pl.col("rows").cast(pl.List(pl.String)).list.join(", "),
+                      described).alias("message")).explode(ROW_NUMBER)
+        conflicts = conflicting.select(ROW_NUMBER)
+        issues.append(issue_frame(conflicting.select(
+            ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
+            pl.lit(None, pl.String).alias("value"), pl.lit("duplicate_conflict").alias("rule"),
+            "message"), file))
+    return pl.concat(issues), copies.select(ROW_NUMBER), conflicts
+
+
+def unknown_patient_issues(passed: pl.DataFrame, accepted_mrns: Collection[str],
+                           file: LandingFile) -> pl.DataFrame:
+    known = pl.Series(list(accepted_mrns), dtype=pl.String).implode()
+    unknown = passed.filter(~pl.col("mrn").is_in(known))
+    return issue_frame(unknown.select(
+        ROW_NUMBER, pl.lit("mrn").alias("column"), pl.col("mrn").alias("value"),
+        pl.lit("unknown_patient").alias("rule"),
+        pl.format("mrn {} has no accepted row in the current patients snapshot",
+                  pl.col("mrn")).alias("message")), file)
+
+
+def without_rows(frame: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    return frame.join(rows, on=ROW_NUMBER, how="anti")
+
+
+def blank_bad_values(rows: pl.DataFrame, value_issues: pl.DataFrame) -> pl.DataFrame:
+    """Values with a value-level issue count as missing."""
+    replaced = []
+    for column, faults in value_issues.group_by("column"):
+        bad = faults[ROW_NUMBER].implode()
+        replaced.append(pl.when(pl.col(ROW_NUMBER).is_in(bad)).then(None)
+                        .otherwise(pl.col(column[0])).alias(column[0]))
+    return rows.with_columns(replaced) if replaced else rows
+
+
+def check_export(source: str, table: ExportTable, file: LandingFile, ctx: SchemaContext,
+                 accepted_mrns: Collection[str] | None) -> CheckedExport:
+    """Check one current export; ``accepted_mrns`` is None for the patients export itself."""
+    columns, schema_for = SCHEMAS[source]
+    frame = text_frame(table, source, ctx.site.missing_values)
+    rules = ROW_RULES[source](ctx) if source in ROW_RULES else []
+    step1 = with_severity(pl.concat([malformed_issues(table, file),
+                                     schema_issues(frame, schema_for(ctx), rules, file)]))
+    row_faults = step1.filter(pl.col("severity") == REJECTED_ROW)
+    rejected = row_faults.select(ROW_NUMBER).unique()
+
+    unconvertible = None
+    if source == "medications":
+        only_factor = (row_faults.group_by(ROW_NUMBER)
+                       .agg((pl.col("rule") == NO_CONVERSION_FACTOR).all().alias("only"))
+                       .filter("only").select(ROW_NUMBER))
+        unconvertible = frame.join(only_factor, on=ROW_NUMBER, how="semi").sort(ROW_NUMBER)
+
+    passed = without_rows(frame, rejected)
+    if source == "questionnaires":
+        passed = passed.with_columns(visit_code(pl.col("event"), ctx).alias("visit_code"))
+    duplicates, copies, conflicts = duplicate_issues(passed, source, list(columns), file)
+    passed = without_rows(without_rows(passed, copies), conflicts)
+    step3 = empty_issues()
+    if accepted_mrns is not None:
+        step3 = unknown_patient_issues(passed, accepted_mrns, file)
+        passed = without_rows(passed, step3.select(ROW_NUMBER))
+
+    value_faults = step1.filter(pl.col("severity") == REJECTED_VALUE).join(
+        passed.select(ROW_NUMBER), on=ROW_NUMBER, how="semi")
+    passed = blank_bad_values(passed, value_faults)
+    issues = with_severity(pl.concat([
+        row_faults.drop("severity"), duplicates, step3, value_faults.drop("severity")]))
+    issues = issues.sort(ROW_NUMBER, pl.col("column").fill_null(""), "rule")
+    rows_rejected = pl.concat([rejected, conflicts, step3.select(ROW_NUMBER)]).n_unique()
+    return CheckedExport(passed.sort(ROW_NUMBER), issues, table.rows_read, rows_rejected,
+                         unconvertible)

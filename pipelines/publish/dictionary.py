@@ -1,0 +1,214 @@
+"""The data dictionary of the published tables: every table and column of analytics.duckdb with
+its type, description, unit and allowed values.
+
+One source each: the dbt YAML of the marts (dbt_project/models/marts/_marts.yml) describes the
+tables dbt builds; the declarations below describe those the publish step computes. Types come
+from the published columns (tables.TABLE_DDL); code lists from the seeds (reference.py). The
+dictionary is written into analytics.duckdb as COMMENT ON (so `duckdb_columns()` and BI tools
+show it) and as published/data_dictionary.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from pipelines.core.issues import RULE_SEVERITY
+from pipelines.core.reference import (
+    SEEDS_DIR,
+    parameter_order,
+    responder_criteria,
+    visit_orders,
+)
+
+MARTS_YAML = SEEDS_DIR.parent / "models" / "marts" / "_marts.yml"
+GROUPS = ("NI_USGDN", "USGDN_ONLY")
+ALL_GROUPS = "ALL"
+CATEGORIES = ("unlikely", "unclear", "likely", "minimal", "mild", "moderate",
+              "moderately_severe", "severe")
+STATUSES = ("loaded", "superseded", "duplicate_file", "rejected")
+SEVERITIES = ("rejected_file", "rejected_row", "rejected_value", "warning")
+REFERENCES = ("BASELINE", "PRE_USGDN")
+EXCLUSION_REASONS = ("no_usgdn", "no_procedures")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the dictionary: a table (column empty) or one of its columns."""
+
+    table: str
+    column: str
+    type: str
+    description: str
+    unit: str = ""
+    allowed_values: str = ""
+
+
+def _codes(values) -> str:
+    return ", ".join(values)
+
+
+@cache
+def allowed_values() -> dict[str, str]:
+    """Column name -> the codes it may hold (the same name means the same codes)."""
+    return {
+        "group_code": _codes((*GROUPS, ALL_GROUPS)) + " (ALL in the summaries only)",
+        "visit_code": _codes(visit_orders()),
+        "visit_order": _codes(str(order) for order in visit_orders().values()),
+        "param_code": _codes(parameter_order()),
+        "category": _codes(CATEGORIES),
+        "criterion": _codes(c.criterion for c in responder_criteria()),
+        "reference": _codes(REFERENCES),
+        "sex": "female, male, other",
+        "mastectomy_side": "left, right, bilateral",
+        "exclusion_reason": _codes(EXCLUSION_REASONS),
+        "status": _codes(STATUSES),
+        "severity": _codes(SEVERITIES),
+        "rule": _codes(RULE_SEVERITY),
+        "in_analysis": "true, false",
+        "is_prorated": "true, false",
+        "is_baseline": "true, false",
+        "phq9_item9_positive": "true, false",
+    }
+
+
+UNITS: dict[str | tuple[str, str], str] = {  # by column, or by (table, column)
+    "value": "points of the instrument; MME: mg/day oral morphine equivalents",
+    "baseline_value": "as value", "pre_usgdn_value": "as value", "change": "as value",
+    "change_from_pre_usgdn": "as value", "mean": "as value", "sd": "as value",
+    "median": "as value", "q1": "as value", "q3": "as value", "min": "as value",
+    "max": "as value", "mean_change": "as value", "sd_change": "as value",
+    "ci95_low": "as value", "ci95_high": "as value", "pct_change": "%",
+    "pct_responders": "%", "age_at_index": "years", "months_since_mastectomy": "months",
+    "study_day": "days", "usgdn_sessions": "sessions", "n": "patients",
+    "n_pairs": "patients", "n_evaluable": "patients", "n_responders": "patients",
+    "rows_read": "rows", "rows_loaded": "rows", "rows_rejected": "rows",
+    ("data_quality", "n"): "issues", ("study_flow", "n"): "rows or patients (see stage)",
+}
+
+# The tables the publish step computes (the marts describe themselves in dbt's YAML).
+COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "group_summary": (
+        "Mean (SD) and the distribution of each parameter per group and visit, over the "
+        "patients in the analysis (the study's table); a row per group, visit and parameter "
+        "with n >= 1.", {
+            "group_code": "NI_USGDN (Group 1), USGDN_ONLY (Group 2), or ALL (both).",
+            "visit_code": "The visit of the assessments.", "visit_order": "The visit's order.",
+            "param_code": "The parameter.", "n": "Patients with a value.",
+            "mean": "Mean of the values.", "sd": "Sample standard deviation (n - 1); null "
+            "when n < 2.", "median": "Median of the values.", "q1": "First quartile (linear "
+            "interpolation).", "q3": "Third quartile (linear interpolation).",
+            "min": "Smallest value.", "max": "Largest value.",
+            "mean_sd": "Mean (SD) as the paper prints it, each rounded half away from zero to "
+            "one decimal, e.g. 9.6 (0.9); NA for a missing SD."}),
+    "change_summary": (
+        "Mean change from a reference per group, post-baseline visit and parameter, with its "
+        "95% confidence interval and two p-values; a row per group, visit, parameter and "
+        "reference with n_pairs >= 1.", {
+            "group_code": "NI_USGDN, USGDN_ONLY or ALL.",
+            "visit_code": "The visit of the assessments.",
+            "visit_order": "The visit's order (>= 1).", "param_code": "The parameter.",
+            "reference": "BASELINE (change) or PRE_USGDN (change_from_pre_usgdn, from "
+            "POST_USGDN on).", "n_pairs": "Patients with both values.",
+            "mean_change": "Mean change.", "sd_change": "Sample SD of the changes.",
+            "ci95_low": "mean - t(0.975, n - 1) x sd / sqrt(n); null when n < 2.",
+            "ci95_high": "mean + t(0.975, n - 1) x sd / sqrt(n); null when n < 2.",
+            "p_wilcoxon": "Wilcoxon signed-rank test (SciPy defaults), two-sided, on the "
+            "changes rounded to 9 decimals; null when n < 2 or all equal.",
+            "p_ttest": "One-sample t-test against 0 on the same changes."}),
+    "responder_summary": (
+        "Responders per group, post-baseline visit and criterion among the evaluable "
+        "patients (those with every value the criterion uses).", {
+            "group_code": "NI_USGDN, USGDN_ONLY or ALL.",
+            "visit_code": "The visit of the assessments.",
+            "visit_order": "The visit's order (>= 1).",
+            "criterion": "The responder criterion; its definition is in the "
+            "responder_criteria seed and the report.",
+            "n_evaluable": "Patients with the values the criterion uses.",
+            "n_responders": "Evaluable patients who meet it.",
+            "pct_responders": "100 x n_responders / n_evaluable."}),
+    "load_audit": (
+        "Every file each load saw, with its status and its rows; every load kept.", {
+            "load_id": "The load, 1 for the first, rising by one.",
+            "file_name": "The file's name in the landing folder (bad bytes escaped).",
+            "source": "patients, procedures, questionnaires or medications; null for a "
+            "badly named file.", "site": "The site; null for a badly named file.",
+            "export_date": "The export date in the file name.",
+            "sha256": "SHA-256 of the file's bytes; null for a symbolic link.",
+            "status": "What the load did with the file.",
+            "rows_read": "Data rows (0 for superseded, duplicate and unreadable files).",
+            "rows_loaded": "Rows the load used.", "rows_rejected": "Rows the load set aside.",
+            "message": "Why a file was rejected, superseded or a duplicate.",
+            "loaded_at": "When the load started."}),
+    "data_quality": (
+        "Counts of the data issues of each load per source, site, rule and severity; every "
+        "load kept (the detail stays in warehouse.duckdb's data_issues).", {
+            "load_id": "The load whose issues are counted.",
+            "source": "The source; null for a badly named file.",
+            "site": "The site; null for a badly named file.",
+            "rule": "The data-issue rule (CONTRACT.md section 3).",
+            "severity": "What the rule does: a file, a row or a value set aside, or a "
+            "warning.", "n": "Issues counted."}),
+}
+
+
+@cache
+def mart_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
+    """The dbt YAML of the marts: table -> (description, column -> description)."""
+    models = yaml.safe_load(MARTS_YAML.read_text(encoding="utf-8"))["models"]
+    return {model["name"]: (" ".join(str(model.get("description", "")).split()), {
+        column["name"]: " ".join(str(column.get("description", "")).split())
+        for column in model.get("columns", [])}) for model in models}
+
+
+def entries() -> list[Entry]:
+    """The dictionary of every published table, in the order of tables.TABLE_DDL."""
+    from pipelines.core.tables import TABLE_DDL, columns_of
+
+    described = {**mart_descriptions(), **COMPUTED_TABLES}
+    rows = []
+    for table, ddl in TABLE_DDL.items():
+        description, columns = described[table]
+        rows.append(Entry(table, "", "TABLE", description))
+        types = {part.split()[0]: part.split()[1] for part in
+                 ddl.replace("\n", " ").split(",")}
+        for column in columns_of(table):
+            unit = UNITS.get((table, column), UNITS.get(column, ""))
+            rows.append(Entry(table, column, types[column], columns.get(column, ""), unit,
+                              allowed_values().get(column, "")))
+    return rows
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_statements(database: str) -> list[str]:
+    """COMMENT ON statements for the tables of the attached ``database``."""
+    statements = []
+    for entry in entries():
+        text = entry.description
+        if entry.unit:
+            text += f" Unit: {entry.unit}."
+        if entry.allowed_values:
+            text += f" Values: {entry.allowed_values}."
+        if entry.column:
+            statements.append(f'COMMENT ON COLUMN {database}.main.{entry.table}."{entry.column}"'
+                              f" IS {_quoted(text)}")
+        else:
+            statements.append(f"COMMENT ON TABLE {database}.main.{entry.table} IS "
+                              f"{_quoted(text)}")
+    return statements
+
+
+def write_csv(path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["table", "column", "type", "description", "unit", "allowed_values"])
+        for entry in entries():
+            writer.writerow([entry.table, entry.column, entry.type, entry.description,
+                             entry.unit, entry.allowed_values])

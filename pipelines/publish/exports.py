@@ -1,0 +1,150 @@
+"""Exports of the published tables in the formats analysts and dashboards use.
+
+- ``published/parquet/<table>.parquet``: every table of analytics.duckdb (dashboards).
+- ``published/spss/<table>.sav`` and ``published/stata/<table>.dta``: the analysis tables
+  (patients, outcomes and the summaries), as REDCap exports them: codes as numbers with value
+  labels (groups, visits, parameters, categories, criteria, from the seeds), booleans as 0/1
+  with no/yes, and every variable labelled from the data dictionary.
+
+They are written into the load's release folder and switched in with the other outputs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.core.reference import parameter_order, responder_criteria, visit_orders
+from pipelines.publish.dictionary import (
+    CATEGORIES,
+    EXCLUSION_REASONS,
+    GROUPS,
+    REFERENCES,
+    entries,
+)
+
+PARQUET_DIR, SPSS_DIR, STATA_DIR = "parquet", "spss", "stata"
+ANALYSIS_TABLES = ("patients", "outcomes", "group_summary", "change_summary",
+                   "responder_summary")
+BOOLEAN_LABELS = {0: "no", 1: "yes"}
+STATA_LABEL_LENGTH = 80  # Stata's longest variable label
+PARALLEL_FROM_ROWS = 200_000  # below this, starting two processes costs more than it saves
+
+
+GROUP_LABELS = {"NI_USGDN": "Group 1: neural intervention then USGDN",
+                "USGDN_ONLY": "Group 2: USGDN only", "ALL": "Both groups"}
+
+
+@cache
+def coded_columns() -> dict[str, tuple[dict[str, int], dict[int, str]]]:
+    """Column -> (text code -> number, number -> label), from the seeds and code lists.
+    Visits keep their visit_order as number; other codes are numbered from 1 in order."""
+    criteria = responder_criteria()
+    codes: dict[str, tuple[dict[str, int], dict[str, str]]] = {
+        "group_code": (_numbered((*GROUPS, "ALL")), GROUP_LABELS),
+        "visit_code": (dict(visit_orders()), {}),
+        "param_code": (_numbered(parameter_order()), {}),
+        "category": (_numbered(CATEGORIES), {}),
+        "criterion": (_numbered(c.criterion for c in criteria),
+                      {c.criterion: f"{c.criterion}: {c.description}" for c in criteria}),
+        "reference": (_numbered(REFERENCES), {}),
+        "sex": (_numbered(("female", "male", "other")), {}),
+        "mastectomy_side": (_numbered(("left", "right", "bilateral")), {}),
+        "exclusion_reason": (_numbered(EXCLUSION_REASONS), {}),
+    }
+    return {column: (numbers, {number: labels.get(code, code)
+                               for code, number in numbers.items()})
+            for column, (numbers, labels) in codes.items()}
+
+
+def _numbered(codes: Iterable[str]) -> dict[str, int]:
+    return {code: number for number, code in enumerate(codes, start=1)}
+
+
+def variable_labels(table: str) -> dict[str, str]:
+    return {entry.column: entry.description for entry in entries()
+            if entry.table == table and entry.column}
+
+
+def labelled_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, dict[int, str]]]:
+    """Codes as numbers and booleans as 0/1, with their value labels."""
+    value_labels: dict[str, dict[int, str]] = {}
+    columns = []
+    for column, dtype in frame.schema.items():
+        if column in coded_columns():
+            numbers, labels = coded_columns()[column]
+            columns.append(pl.col(column).replace_strict(numbers, default=None,
+                                                         return_dtype=pl.Float64))
+            value_labels[column] = labels
+        elif dtype == pl.Boolean:
+            columns.append(pl.col(column).cast(pl.Float64))
+            value_labels[column] = BOOLEAN_LABELS
+        else:
+            columns.append(pl.col(column))
+    return frame.select(columns), value_labels
+
+
+def _write_format(kind: str, source: str, target: str, column_labels: list[str],
+                  value_labels: dict[str, dict[int, str]]) -> None:
+    """Write one labelled file from a frame staged as Arrow IPC (run in a worker process)."""
+    import pyreadstat
+
+    write = pyreadstat.write_sav if kind == SPSS_DIR else pyreadstat.write_dta
+    write(pl.read_ipc(source), target, column_labels=column_labels,
+          variable_value_labels=value_labels)
+
+
+def write_labelled(table: str, frame: pl.DataFrame, folder: Path) -> list[Path]:
+    """One analysis table as SPSS and Stata files. pyreadstat writes cell by cell (a
+    registry's outcomes take seconds per format), so a large table's two files are written
+    side by side by two worker processes, from the frame staged as Arrow IPC."""
+    labelled, value_labels = labelled_frame(frame)
+    labels = variable_labels(table)
+    jobs = {SPSS_DIR: (folder / SPSS_DIR / f"{table}.sav",
+                       [labels.get(c, c) for c in labelled.columns]),
+            STATA_DIR: (folder / STATA_DIR / f"{table}.dta",
+                        [labels.get(c, c)[:STATA_LABEL_LENGTH] for c in labelled.columns])}
+    staged = folder / f".{table}.arrow"
+    labelled.write_ipc(staged)
+    try:
+        if labelled.height < PARALLEL_FROM_ROWS:
+            for kind, (path, column_labels) in jobs.items():
+                _write_format(kind, str(staged), str(path), column_labels, value_labels)
+        else:
+            spawn = multiprocessing.get_context("spawn")  # no fork of a threaded process
+            with ProcessPoolExecutor(len(jobs), mp_context=spawn) as pool:
+                for future in [pool.submit(_write_format, kind, str(staged), str(path),
+                                           column_labels, value_labels)
+                               for kind, (path, column_labels) in jobs.items()]:
+                    future.result()
+    finally:
+        staged.unlink(missing_ok=True)
+    return [path for path, _ in jobs.values()]
+
+
+def write_exports(database: Path, folder: Path) -> list[Path]:
+    """Write every export of the analytics database at ``database`` under ``folder``
+    (the release's published/ folder). Returns the files written."""
+    written = []
+    for sub in (PARQUET_DIR, SPSS_DIR, STATA_DIR):
+        (folder / sub).mkdir(exist_ok=True)
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = [row[0] for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "ORDER BY table_name").fetchall()]
+        for table in tables:
+            path = folder / PARQUET_DIR / f"{table}.parquet"
+            con.execute(f"COPY {table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+            written.append(path)
+        for table in ANALYSIS_TABLES:
+            written += write_labelled(table, con.sql(f"SELECT * FROM {table}").pl(), folder)
+    finally:
+        con.close()
+    return written

@@ -1,0 +1,264 @@
+"""Publishing a load: the de-identified ``analytics.duckdb``, the summary CSVs and the report.
+
+Each load writes its outputs into a folder of its own, ``<warehouse>/releases/<load_id>/``, by
+SQL: the new database is ATTACHed to the warehouse and filled by ``INSERT ... SELECT`` of the
+published columns of the marts (which name patients by the patient_key the ingest gave each of
+them). The published paths are symbolic links through one switch::
+
+    analytics.duckdb -> current/analytics.duckdb
+    published        -> current/published
+    current          -> releases/<load_id>
+
+Once the load is recorded in the warehouse's history, ``current`` is replaced by one rename,
+so every output switches together: a reader never waits for a load, never blocks it, and
+never sees half of one (to read several outputs of one load, resolve ``current`` once). The
+previous release stays for readers still on it; older ones are removed. A load interrupted
+between its record and its switch is switched by the next load before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from pipelines.core import quality, warehouse
+from pipelines.core.tables import TABLE_DDL, columns_of
+from pipelines.publish import dictionary, exports, issue_log, summaries
+
+ANALYTICS_DB = "analytics.duckdb"
+PUBLISHED_DIR = "published"
+REPORT_HTML = "report.html"
+DICTIONARY_CSV = "data_dictionary.csv"
+RELEASES_DIR = "releases"
+CURRENT = "current"
+COMPLETE = ".complete"  # written last into a release folder: every output is there
+STAGED = "analytics"  # the staged database's name while it is attached
+PUBLISHED_FILE_MODE, PUBLISHED_DIR_MODE = 0o644, 0o755  # de-identified: anyone may read
+
+SUMMARY_CSVS = ("group_summary", "change_summary", "responder_summary")
+
+# The marts of patients and the order of their published rows (the same on every load);
+# questionnaire_items, fifty times the rows of outcomes, is left unsorted (seconds saved).
+PATIENT_TABLES = {
+    "patients": "ORDER BY site, mrn",
+    "outcomes": "ORDER BY site, mrn, visit_order, param_code",
+    "questionnaire_items": "",
+}
+
+
+class PublishHeld(RuntimeError):
+    """The publish guard held a load back (CONTRACT.md section 3, Publishing)."""
+
+
+def release_dir(warehouse_dir: Path, load_id: int) -> Path:
+    return Path(warehouse_dir) / RELEASES_DIR / str(load_id)
+
+
+def current_release(warehouse_dir: Path) -> int | None:
+    """The load id of the published release, if any."""
+    try:
+        return int(Path(os.readlink(Path(warehouse_dir) / CURRENT)).name)
+    except (OSError, ValueError):
+        return None
+
+
+def output_paths(warehouse_dir: Path) -> list[Path]:
+    """The published outputs as readers name them (CONTRACT.md section 4)."""
+    warehouse_dir = Path(warehouse_dir)
+    return [warehouse_dir / ANALYTICS_DB,
+            *(warehouse_dir / PUBLISHED_DIR / f"{t}.csv" for t in SUMMARY_CSVS),
+            warehouse_dir / PUBLISHED_DIR / REPORT_HTML]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:
+    con.execute(f"CREATE TABLE {STAGED}.{table} ({TABLE_DDL[table]})")
+    con.execute(f"INSERT INTO {STAGED}.{table} BY NAME {query}")
+
+
+def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
+    """Fill a new ``analytics.duckdb`` at ``staged`` from the warehouse open on ``con``."""
+    con.execute(f"ATTACH '{staged}' AS {STAGED}")
+    try:
+        for table, order in PATIENT_TABLES.items():
+            _insert(con, table, f"SELECT {', '.join(columns_of(table))} FROM main.{table} {order}")
+        _insert(con, "study_flow", "SELECT * FROM main.study_flow ORDER BY site, step, reason")
+        outcomes = f"{STAGED}.outcomes"
+        _insert(con, "group_summary", summaries.group_summary(con, outcomes).sql_query())
+        con.register("change_summary_frame",
+                     summaries.change_summary(con, outcomes).to_arrow())
+        _insert(con, "change_summary", "SELECT * FROM change_summary_frame")
+        con.unregister("change_summary_frame")
+        _insert(con, "responder_summary",
+                summaries.responder_summary(con, outcomes).sql_query())
+        _insert(con, "load_audit", """
+            SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME
+                           SELECT * FROM ingest.load_audit) ORDER BY load_id, file_name""")
+        _insert(con, "data_quality", """
+            SELECT load_id, source, site, rule, severity, count(*) AS n
+            FROM (SELECT * FROM main.data_issues UNION ALL BY NAME
+                  SELECT * FROM main.load_data_issues)
+            GROUP BY ALL
+            ORDER BY load_id, source NULLS FIRST, site NULLS FIRST, rule, severity""")
+        for statement in dictionary.comment_statements(STAGED):
+            con.execute(statement)
+    finally:
+        con.execute(f"DETACH {STAGED}")
+
+
+def report_tables(database: Path) -> dict:
+    """The (small) tables the report shows, as pandas frames."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = {name: con.execute(f"SELECT * FROM {name}").df() for name in (
+            *SUMMARY_CSVS, "load_audit", "data_quality", "study_flow")}
+    finally:
+        con.close()
+    return tables
+
+
+def staged_load_id(warehouse_dir: Path) -> int:
+    with warehouse.connect(warehouse_dir, read_only=True) as con:
+        return con.execute("SELECT max(load_id) FROM ingest.landing_files").fetchone()[0]
+
+
+def stage_release(warehouse_dir: Path) -> dict[str, int]:
+    """Write analytics.duckdb, the summary CSVs and the report into this load's release
+    folder, readable by anyone (they are de-identified). Returns each table's rows."""
+    from pipelines.publish import report
+
+    folder = release_dir(warehouse_dir, staged_load_id(warehouse_dir))
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / PUBLISHED_DIR).mkdir(parents=True)
+    database = folder / ANALYTICS_DB
+    with warehouse.connect(warehouse_dir) as con:
+        build_database(con, database)
+        warnings = quality.load_warnings(con)
+    con = duckdb.connect(str(database))
+    try:
+        for table in SUMMARY_CSVS:
+            con.execute(f"COPY {table} TO '{folder / PUBLISHED_DIR / table}.csv' (HEADER)")
+        rows = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in TABLE_DDL}
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    dictionary.write_csv(folder / PUBLISHED_DIR / DICTIONARY_CSV)
+    exports.write_exports(database, folder / PUBLISHED_DIR)
+    (folder / PUBLISHED_DIR / REPORT_HTML).write_text(
+        report.render_report({**report_tables(database), "warnings": warnings}),
+        encoding="utf-8")
+    for path in [folder.parent, folder, *folder.rglob("*")]:
+        path.chmod(PUBLISHED_DIR_MODE if path.is_dir() else PUBLISHED_FILE_MODE)
+    _fsync_tree(folder)
+    (folder / COMPLETE).touch()
+    return rows
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush a release to disk before it can be switched to."""
+    for path in [*folder.rglob("*"), folder]:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def analysis_population(database: Path) -> int | None:
+    """Patients in the analysis in a published database (None when there is none)."""
+    if not database.is_file():
+        return None
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM patients WHERE in_analysis").fetchone()[0]
+    finally:
+        con.close()
+
+
+def guard_message(new: int, previous: int | None, max_drop_pct: float) -> str | None:
+    """Why the publish guard holds back a load whose analysis population is ``new`` when the
+    published one is ``previous``; None when it may be published."""
+    if not previous:
+        return None  # the first load, or nothing to lose
+    drop = 100.0 * (previous - new) / previous
+    if new == 0 or drop > max_drop_pct:
+        return (f"the analysis population would drop from {previous} to {new} patients "
+                f"({drop:.0f}% > publish_guard.max_drop_pct {max_drop_pct:g}%): nothing was "
+                "published; `pmps load --accept-drop` publishes it anyway")
+    return None
+
+
+def record_history(warehouse_dir: Path, load_id: int) -> None:
+    """Append this load's files and data issues to the warehouse's history, in one
+    transaction (a load already recorded, whose switch was interrupted, is left as it is),
+    and leave the data issues' copy for `pmps issues`."""
+    with warehouse.connect(warehouse_dir) as con:
+        con.execute("BEGIN")
+        recorded = con.execute("SELECT count(*) FROM main.load_audit WHERE load_id = ?",
+                               [load_id]).fetchone()[0]
+        if not recorded:
+            con.execute("INSERT INTO main.load_audit BY NAME SELECT * FROM ingest.load_audit")
+            con.execute(
+                "INSERT INTO main.data_issues BY NAME SELECT * FROM main.load_data_issues")
+        con.execute("COMMIT")
+        issue_log.write_copy(con, warehouse_dir)
+
+
+def _link(path: Path, target: str) -> None:
+    """Make ``path`` a symbolic link to ``target`` in one rename (replacing what was there)."""
+    staged = path.with_name(f".{path.name}.{os.getpid()}.link")
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(target)
+    try:
+        if path.is_dir() and not path.is_symlink():  # a published/ folder of an older layout
+            shutil.rmtree(path)
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def switch_to(warehouse_dir: Path, load_id: int) -> None:
+    """Make release ``load_id`` the published one: one rename of ``current``."""
+    warehouse_dir = Path(warehouse_dir)
+    _link(warehouse_dir / CURRENT, f"{RELEASES_DIR}/{load_id}")
+    for name in (ANALYTICS_DB, PUBLISHED_DIR):  # made once; they follow `current`
+        link = warehouse_dir / name
+        if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}"):
+            _link(link, f"{CURRENT}/{name}")
+
+
+def remove_old_releases(warehouse_dir: Path) -> None:
+    """Keep the published release and the one before it (readers may still be on it)."""
+    current = current_release(warehouse_dir)
+    folder = Path(warehouse_dir) / RELEASES_DIR
+    if current is None or not folder.is_dir():
+        return
+    kept = sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()
+                   and int(p.name) <= current and (p / COMPLETE).exists())[-2:]
+    for path in folder.iterdir():
+        if not (path.name.isdigit() and int(path.name) in kept):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def finish_interrupted_release(warehouse_dir: Path, last_recorded: int | None) -> None:
+    """Before a load starts: switch to a release that was recorded but never switched to (the
+    previous load stopped between the two), and remove what failed loads left behind."""
+    if last_recorded is not None and current_release(warehouse_dir) != last_recorded and (
+            release_dir(warehouse_dir, last_recorded) / COMPLETE).exists():
+        switch_to(warehouse_dir, last_recorded)
+    remove_old_releases(warehouse_dir)
+    for pattern in (".*.link", ".*.tmp"):  # a staged link or copy a failed load left
+        for path in Path(warehouse_dir).glob(pattern):
+            path.unlink(missing_ok=True)
+
+
+def publish_release(warehouse_dir: Path) -> list[Path]:
+    """Record the load in the history, then switch the published outputs to its release."""
+    load_id = staged_load_id(warehouse_dir)
+    record_history(warehouse_dir, load_id)
+    switch_to(warehouse_dir, load_id)
+    remove_old_releases(warehouse_dir)
+    return output_paths(warehouse_dir)
