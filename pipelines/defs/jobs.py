@@ -10,8 +10,7 @@ NIGHTLY_LOAD = "nightly_load"
 
 nightly_load = dg.define_asset_job(
     NIGHTLY_LOAD,
-    selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,
+    selection=dg.AssetSelection.all(),  # in one process: definitions.py sets the executor
     hooks={report_step_done, report_step_failed},
     description="Ingest the landing folder, build the dbt models, publish the warehouse.",
 )

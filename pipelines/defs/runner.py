@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import shutil
@@ -19,6 +20,7 @@ import pandas as pd
 from pipelines.core.config import PROJECT_ROOT, Config
 from pipelines.core.lock import load_lock
 from pipelines.core.warehouse import ensure_warehouse_dir
+from pipelines.defs.assets.dbt import dbt_target_path
 from pipelines.defs.hooks import PROGRESS_LOGGER
 from pipelines.defs.processes import stop_children_on_sigterm
 from pipelines.publish.issue_log import first_of_each_rule
@@ -175,6 +177,18 @@ def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     return seconds
 
 
+def dbt_failures(target: Path) -> list[str]:
+    """The dbt nodes that errored or failed in the last build, from its run_results.json."""
+    try:
+        results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [f"{result['unique_id']}: {result['status']}: "
+            + " ".join(str(result.get("message") or "").split())[:200]
+            for result in results.get("results", [])
+            if result.get("status") in ("error", "fail")]
+
+
 def failed_check_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     """The one-line messages of the blocking checks that failed (the publish guard's)."""
     return [str(evaluation.metadata["message"].value)
@@ -201,7 +215,7 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
     job = defs.resolve_job_def(NIGHTLY_LOAD)
     with load_lock(config.warehouse_dir), \
             dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
-        with contextlib.redirect_stdout(io.StringIO()) as dbt_log:
+        with contextlib.redirect_stdout(io.StringIO()):  # dbt's log lines stay in its files
             result = job.execute_in_process(
                 run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
                 raise_on_error=False)
@@ -222,10 +236,8 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
                 print(f"failed in {event.step_key}: "
                       + "; caused by ".join(error_chain(event.step_failure_data.error)),
                       file=sys.stderr)
-        failed_dbt = [line for line in dbt_log.getvalue().splitlines()
-                      if "FAIL" in line or "ERROR" in line or "Error" in line]
-        for line in failed_dbt[:10]:
-            print(f"  dbt: {line.strip()}", file=sys.stderr)
+        for line in dbt_failures(dbt_target_path(config.warehouse_dir))[:10]:
+            print(f"  dbt: {line}", file=sys.stderr)
         print(check_line, file=sys.stderr)
         print("load failed: nothing was published", file=sys.stderr)
         return 1
