@@ -15,8 +15,9 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from pipelines.core.reference import responder_criteria
+from pipelines.core.reference import ResponderCriterion, responder_criteria
 from pipelines.core.tables import TABLE_DDL, columns_of
+from pipelines.publish import summaries
 from pipelines.publish.summaries import (
     change_summary,
     group_summary,
@@ -33,15 +34,15 @@ G1, G2 = "NI_USGDN", "USGDN_ONLY"
 # INSTRUMENTS.md, Responder criteria, as the summary reads them
 CRITERIA = pd.DataFrame(
     [
-        ("NRS_30PCT", "NRS", "pct_change", -30.0),
-        ("NRS_50PCT", "NRS", "pct_change", -50.0),
-        ("NRS_2PT", "NRS", "change", -2.0),
-        ("PAINDETECT_UNLIKELY", "PAINDETECT", "category", math.nan),
-        ("DASH_MCID", "DASH", "change", -10.83),
-        ("PHQ9_5PT", "PHQ9", "change", -5.0),
-        ("OPIOID_FREE", "MME", "value", 0.0),
+        ("NRS_30PCT", "NRS", "pct_change", -30.0, None),
+        ("NRS_50PCT", "NRS", "pct_change", -50.0, None),
+        ("NRS_2PT", "NRS", "change", -2.0, None),
+        ("PAINDETECT_UNLIKELY", "PAINDETECT", "category", math.nan, "unlikely"),
+        ("DASH_MCID", "DASH", "change", -10.83, None),
+        ("PHQ9_5PT", "PHQ9", "change", -5.0, None),
+        ("OPIOID_FREE", "MME", "value", 0.0, None),
     ],
-    columns=["criterion", "param_code", "measure", "threshold"],
+    columns=["criterion", "param_code", "measure", "threshold", "category"],
 )
 
 
@@ -372,6 +373,7 @@ def test_responder_criteria_seed_matches_instruments():
     assert list(seed["measure"]) == list(CRITERIA["measure"])
     assert seed["threshold"].tolist() == pytest.approx(CRITERIA["threshold"].tolist(),
                                                        nan_ok=True)
+    assert seed["category"].fillna("").tolist() == CRITERIA["category"].fillna("").tolist()
 
 
 def test_responder_summary_reads_the_criteria_of_instruments():
@@ -381,6 +383,19 @@ def test_responder_summary_reads_the_criteria_of_instruments():
     assert [r[:3] for r in read] == CRITERIA[["criterion", "param_code", "measure"]].apply(
         tuple, axis=1).tolist()
     assert [r[3] for r in read] == pytest.approx(CRITERIA["threshold"].tolist(), nan_ok=True)
+    assert [c.category or "" for c in responder_criteria()] == \
+        CRITERIA["category"].fillna("").tolist()
+
+
+def test_a_category_criterion_counts_the_category_its_seed_row_names(monkeypatch):
+    likely = ResponderCriterion("PAINDETECT_LIKELY", "PAINDETECT", "category", None, "likely",
+                                "PAINDETECT category likely at the visit")
+    monkeypatch.setattr(summaries, "responder_criteria", lambda: (likely,))
+    table = summarise(responder_summary, responder_outcomes(), "responder_summary")
+    got = {(r["group_code"], r["criterion"]): (r["n_evaluable"], r["n_responders"])
+           for r in table}
+    # p1 unlikely, p2 unclear, p3 likely at POST_NI in group 1
+    assert got == {(G1, "PAINDETECT_LIKELY"): (3, 1), ("ALL", "PAINDETECT_LIKELY"): (3, 1)}
 
 
 def responder_outcomes() -> pl.DataFrame:

@@ -90,6 +90,7 @@ class ResponderCriterion:
     param_code: str
     measure: str  # the outcomes column the criterion reads
     threshold: float | None  # none for a category criterion
+    category: str | None  # the category a category criterion counts, none for the others
     description: str
 
 
@@ -99,5 +100,5 @@ def responder_criteria() -> tuple[ResponderCriterion, ...]:
     return tuple(
         ResponderCriterion(row["criterion"], row["param_code"], row["measure"],
                            float(row["threshold"]) if row["threshold"] else None,
-                           row["description"])
+                           row["category"] or None, row["description"])
         for row in _read_seed("responder_criteria"))

@@ -131,13 +131,14 @@ def responder_summary(con: duckdb.DuckDBPyConnection,
     criteria = responder_criteria()
     rows = ", ".join(
         f"('{c.criterion}', '{c.param_code}', '{c.measure}', "
-        f"{'NULL' if c.threshold is None else repr(c.threshold)}::DOUBLE)" for c in criteria)
+        f"{'NULL' if c.threshold is None else repr(c.threshold)}::DOUBLE, "
+        f"{'NULL' if c.category is None else repr(c.category)}::VARCHAR)" for c in criteria)
     return con.sql(f"""
-        WITH criteria(criterion, param_code, measure, threshold) AS (VALUES {rows}),
+        WITH criteria(criterion, param_code, measure, threshold, category) AS (VALUES {rows}),
         measured AS (
             SELECT o.group_code, o.visit_code, o.visit_order, c.criterion,
                    CASE c.measure
-                       WHEN 'category' THEN (o.category = 'unlikely')
+                       WHEN 'category' THEN (o.category = c.category)
                        WHEN 'value' THEN (o.value = c.threshold)
                        WHEN 'change' THEN (o.change <= c.threshold)
                        WHEN 'pct_change' THEN (o.pct_change <= c.threshold)
