@@ -1,8 +1,9 @@
 """Reference data of the study, read from the dbt seeds so each code list is written once.
 
 The seeds in ``dbt_project/seeds`` are the single source of truth for visit codes, procedure
-codes, MME factors and the questionnaire codebook: dbt loads them as tables, and the Python
-side (configuration checks, pandera schemas) reads the same files through this module.
+codes, MME factors, the questionnaire codebook, score categories and responder criteria: dbt
+loads them as tables, and the Python side (configuration checks, pandera schemas, the publish
+step, the demo cohort) reads the same files through this module.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def questionnaire_codebook() -> tuple[CodebookItem, ...]:
         )
         for row in _read_seed("questionnaire_codebook")
     )
+
+
+@cache
+def score_categories() -> tuple[str, ...]:
+    """The category codes of the banded scores (painDETECT, PHQ-9), in the seed's order."""
+    return tuple(row["category"] for row in _read_seed("score_categories"))
 
 
 @cache

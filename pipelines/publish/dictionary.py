@@ -1,7 +1,7 @@
 """The data dictionary of the published tables: every table and column of analytics.duckdb with
 its type, description, unit and allowed values.
 
-One source each: the dbt YAML of the marts (dbt_project/models/marts/_marts.yml) describes the
+One source each: the dbt YAML of the marts (dbt_project/models/marts/<table>.yml) describes the
 tables dbt builds; the declarations below describe those the publish step computes. Types come
 from the published columns (tables.TABLE_DDL); code lists from the seeds (reference.py). The
 dictionary is written into analytics.duckdb as COMMENT ON (so `duckdb_columns()` and BI tools
@@ -22,14 +22,13 @@ from pipelines.core.reference import (
     SEEDS_DIR,
     parameter_order,
     responder_criteria,
+    score_categories,
     visit_orders,
 )
 
-MARTS_YAML = SEEDS_DIR.parent / "models" / "marts" / "_marts.yml"
+MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"
 GROUPS = ("NI_USGDN", "USGDN_ONLY")
 ALL_GROUPS = "ALL"
-CATEGORIES = ("unlikely", "unclear", "likely", "minimal", "mild", "moderate",
-              "moderately_severe", "severe")
 STATUSES = ("loaded", "superseded", "duplicate_file", "rejected")
 SEVERITIES = ("rejected_file", "rejected_row", "rejected_value", "warning")
 REFERENCES = ("BASELINE", "PRE_USGDN")
@@ -60,7 +59,7 @@ def allowed_values() -> dict[str, str]:
         "visit_code": _codes(visit_orders()),
         "visit_order": _codes(str(order) for order in visit_orders().values()),
         "param_code": _codes(parameter_order()),
-        "category": _codes(CATEGORIES),
+        "category": _codes(score_categories()),
         "criterion": _codes(c.criterion for c in responder_criteria()),
         "reference": _codes(REFERENCES),
         "sex": "female, male, other",
@@ -159,7 +158,8 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
 @cache
 def mart_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
     """The dbt YAML of the marts: table -> (description, column -> description)."""
-    models = yaml.safe_load(MARTS_YAML.read_text(encoding="utf-8"))["models"]
+    models = [model for path in sorted(MARTS_DIR.glob("*.yml"))
+              for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]]
     return {model["name"]: (" ".join(str(model.get("description", "")).split()), {
         column["name"]: " ".join(str(column.get("description", "")).split())
         for column in model.get("columns", [])}) for model in models}

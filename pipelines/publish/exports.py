@@ -20,9 +20,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.core.reference import parameter_order, responder_criteria, visit_orders
+from pipelines.core.reference import (
+    parameter_order,
+    responder_criteria,
+    score_categories,
+    visit_orders,
+)
 from pipelines.publish.dictionary import (
-    CATEGORIES,
     EXCLUSION_REASONS,
     GROUPS,
     REFERENCES,
@@ -50,7 +54,7 @@ def coded_columns() -> dict[str, tuple[dict[str, int], dict[int, str]]]:
         "group_code": (_numbered((*GROUPS, "ALL")), GROUP_LABELS),
         "visit_code": (dict(visit_orders()), {}),
         "param_code": (_numbered(parameter_order()), {}),
-        "category": (_numbered(CATEGORIES), {}),
+        "category": (_numbered(score_categories()), {}),
         "criterion": (_numbered(c.criterion for c in criteria),
                       {c.criterion: f"{c.criterion}: {c.description}" for c in criteria}),
         "reference": (_numbered(REFERENCES), {}),

@@ -1,4 +1,5 @@
--- One row per assessment and parameter with a value, with its category and flags.
+-- One row per assessment and parameter with a value, with its category and flags: the five
+-- scores unpivoted (a missing score gives no row), each banded by the score_categories seed.
 with scored as (
     select * from {{ ref('int_questionnaires_scored') }}
 ),
@@ -7,60 +8,52 @@ mme as (
     select * from {{ ref('int_assessments_mme') }}
 ),
 
+score_categories as (
+    select * from {{ ref('score_categories') }}
+),
+
 assessments as (
-    select scored.*, mme.mme
+    select
+        scored.site,
+        scored.mrn,
+        scored.visit_code,
+        scored.visit_order,
+        scored.assessment_date,
+        scored.phq9_is_prorated,
+        scored.phq9_9,
+        scored.nrs_score as "NRS",
+        scored.paindetect_score as "PAINDETECT",
+        scored.dash_score as "DASH",
+        scored.phq9_score as "PHQ9",
+        mme.mme as "MME"
     from scored
     left join mme using (site, mrn, visit_code)
 ),
 
 unpivoted as (
-    select site, mrn, visit_code, visit_order, assessment_date,
-        'NRS' as param_code, nrs_score as value, false as is_prorated, null::integer as phq9_9
-    from assessments
-    union all
-    select site, mrn, visit_code, visit_order, assessment_date,
-        'PAINDETECT', paindetect_score, false, null
-    from assessments
-    union all
-    select site, mrn, visit_code, visit_order, assessment_date,
-        'DASH', dash_score, false, null
-    from assessments
-    union all
-    select site, mrn, visit_code, visit_order, assessment_date,
-        'PHQ9', phq9_score, phq9_is_prorated, phq9_9
-    from assessments
-    union all
-    select site, mrn, visit_code, visit_order, assessment_date,
-        'MME', mme, false, null
-    from assessments
+    unpivot assessments
+    on "NRS", "PAINDETECT", "DASH", "PHQ9", "MME"
+    into name param_code value value
 ),
 
 final as (
     select
-        site,
-        mrn,
-        visit_code,
-        visit_order,
-        assessment_date,
-        param_code,
-        value,
-        case
-            when param_code = 'PAINDETECT' then
-                case when value <= 12 then 'unlikely' when value <= 18 then 'unclear' else 'likely' end
-            when param_code = 'PHQ9' then
-                -- a prorated score takes the band of its value rounded half up
-                case
-                    when floor(value + 0.5) <= 4 then 'minimal'
-                    when floor(value + 0.5) <= 9 then 'mild'
-                    when floor(value + 0.5) <= 14 then 'moderate'
-                    when floor(value + 0.5) <= 19 then 'moderately_severe'
-                    else 'severe'
-                end
-        end as category,
-        is_prorated,
-        case when param_code = 'PHQ9' then phq9_9 >= 1 end as phq9_item9_positive
+        unpivoted.site,
+        unpivoted.mrn,
+        unpivoted.visit_code,
+        unpivoted.visit_order,
+        unpivoted.assessment_date,
+        unpivoted.param_code,
+        unpivoted.value,
+        score_categories.category,
+        unpivoted.param_code = 'PHQ9' and unpivoted.phq9_is_prorated as is_prorated,
+        case when unpivoted.param_code = 'PHQ9' then unpivoted.phq9_9 >= 1 end
+            as phq9_item9_positive
     from unpivoted
-    where value is not null
+    left join score_categories
+        on unpivoted.param_code = score_categories.param_code
+        and floor(unpivoted.value + 0.5) between score_categories.min_score
+            and score_categories.max_score
 )
 
 select * from final

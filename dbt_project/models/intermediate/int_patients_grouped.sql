@@ -4,8 +4,19 @@ with patients as (
     select * from {{ ref('stg_ingest__patients') }}
 ),
 
-procedures as (
+coded_procedures as (
     select * from {{ ref('stg_ingest__procedures') }}
+),
+
+procedure_codes as (
+    select * from {{ ref('procedure_codes') }}
+),
+
+-- each code is known (the relationships test of stg_ingest__procedures), so none is dropped
+procedures as (
+    select coded_procedures.*, procedure_codes.is_neural_intervention
+    from coded_procedures
+    inner join procedure_codes using (procedure_code)
 ),
 
 index_dates as (

@@ -1,34 +1,43 @@
--- One row per accepted assessment, with each instrument scored from its items
--- (INSTRUMENTS.md, Parameters). Scores are unrounded.
-{%- set pd_items = ['pd_1', 'pd_2', 'pd_3', 'pd_4', 'pd_5', 'pd_6', 'pd_7'] %}
-{%- set dash_items = [] %}{% for i in range(1, 31) %}{% do dash_items.append('dash_' ~ i) %}{% endfor %}
-{%- set phq9_items = [] %}{% for i in range(1, 10) %}{% do phq9_items.append('phq9_' ~ i) %}{% endfor %}
+-- One row per accepted assessment, with its visit order and each instrument scored from its
+-- items (INSTRUMENTS.md, Parameters). Scores are unrounded. The items are the codebook seed's.
+-- depends_on: {{ ref('questionnaire_codebook') }}
+{%- set nrs_item = codebook_items('NRS') | first %}
+{%- set pd_answers = codebook_items('PAINDETECT') %}
+{%- set pd_summed = pd_answers | reject('in', ['pd_pattern', 'pd_radiating']) | list %}
+{%- set dash_items = codebook_items('DASH') %}
+{%- set phq9_items = codebook_items('PHQ9') %}
 with questionnaires as (
     select * from {{ ref('stg_ingest__questionnaires') }}
+),
+
+visits as (
+    select * from {{ ref('visits') }}
 ),
 
 pattern_scores as (
     select * from {{ ref('paindetect_pattern_scores') }}
 ),
 
+-- each visit code is known (the relationships test of stg_ingest__questionnaires)
 answered as (
     select
         questionnaires.*,
+        visits.visit_order,
         pattern_scores.pattern_score,
         list_filter([{{ dash_items | join(', ') }}], lambda x: x is not null) as dash_answers,
         list_filter([{{ phq9_items | join(', ') }}], lambda x: x is not null) as phq9_answers
     from questionnaires
+    inner join visits using (visit_code)
     left join pattern_scores using (pd_pattern)
 ),
 
 scored as (
     select
         *,
-        nrs::double as nrs_score,
+        {{ nrs_item }}::double as nrs_score,
         case
-            when {% for item in pd_items %}{{ item }} is not null and {% endfor %}pd_pattern is not null
-                and pd_radiating is not null
-            then ({{ pd_items | join(' + ') }} + pattern_score + 2 * pd_radiating)::double
+            when {% for item in pd_answers %}{{ item }} is not null{{ ' and ' if not loop.last }}{% endfor %}
+            then ({{ pd_summed | join(' + ') }} + pattern_score + 2 * pd_radiating)::double
         end as paindetect_score,
         case
             when len(dash_answers) >= 27

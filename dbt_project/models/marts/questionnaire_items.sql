@@ -1,6 +1,7 @@
 -- One row per answered, valid questionnaire item (invalid answers were set aside at ingest).
 -- The codebook seed decides which columns are items (clinic totals are not). The pseudonym
 -- is joined per assessment, before the unpivot multiplies the rows.
+{%- set items = codebook_items() %}
 with questionnaires as (
     select * from {{ ref('stg_ingest__questionnaires') }}
 ),
@@ -19,14 +20,14 @@ assessments as (
         questionnaires.site,
         questionnaires.mrn,
         questionnaires.visit_code,
-        columns('^(nrs|pd_[a-z0-9]+|dash_[a-z0-9]+|phq9_[a-z0-9]+)$')
+        {{ items | join(', ') }}
     from questionnaires
     inner join patient_keys using (site, mrn)
 ),
 
 unpivoted as (
     unpivot assessments
-    on columns('^(nrs|pd_[a-z0-9]+|dash_[a-z0-9]+|phq9_[a-z0-9]+)$')
+    on {{ items | join(', ') }}
     into name item value response
 ),
 

@@ -1,17 +1,12 @@
+-- Every column of the accepted assessments: the keys, the assessment date, each
+-- questionnaire item (typed at ingest against the codebook seed) and the clinic's totals with
+-- their text as exported.
 with source as (
     select * from {{ source('ingest', 'questionnaires') }}
 ),
 
-visits as (
-    select * from {{ ref('visits') }}
-),
-
 final as (
-    select
-        source.*,
-        visits.visit_order
-    from source
-    inner join visits using (visit_code)
+    select * from source
 )
 
 select * from final
