@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -125,21 +127,99 @@ def test_dagster_definitions_validate():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load):
-    """The hand-worked dbt unit tests (scoring, baseline, MME), run on their own."""
+def run_dbt(*args: str, database, target) -> subprocess.CompletedProcess:
+    """dbt itself, in the project, on the given warehouse file."""
     dbt = PROJECT_ROOT / ".venv" / "bin" / "dbt"
-    database = (demo_load.warehouse / "warehouse.duckdb").resolve()
-    target = demo_load.root / "dbt_target"
-    result = subprocess.run(
-        [str(dbt) if dbt.exists() else "dbt", "test", "--select", "resource_type:unit_test",
-         "--target-path", str(target)],
+    return subprocess.run(
+        [str(dbt) if dbt.exists() else "dbt", *args, "--target-path", str(target)],
         cwd=PROJECT_ROOT / "dbt_project", capture_output=True, text=True, timeout=300,
         env={**os.environ, "PMPS_WAREHOUSE_DB": str(database)})
+
+
+def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load):
+    """The hand-worked dbt unit tests (scoring, categories, baseline, MME), run on their own."""
+    target = demo_load.root / "dbt_target"
+    result = run_dbt("test", "--select", "resource_type:unit_test", target=target,
+                     database=(demo_load.warehouse / "warehouse.duckdb").resolve())
     assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((target / "run_results.json").read_text())["results"]
-    assert len(results) >= 5
+    assert len(results) >= 6
     assert {r["unique_id"].split(".")[0] for r in results} == {"unit_test"}
     assert {r["status"] for r in results} == {"pass"}
+
+
+# Each dbt data test, by name, with the change to a copy of a loaded warehouse that breaks it.
+# Each breaks a different row (rowids count from 0), so that every test sees its own fault.
+BREAKS = {
+    "assert_item_responses_within_codebook":
+        "UPDATE ingest.questionnaires SET nrs = 11 WHERE rowid = 0",
+    "not_null_stg_ingest__questionnaires_visit_code":
+        "UPDATE ingest.questionnaires SET visit_code = NULL WHERE rowid = 2",
+    "relationships_stg_ingest__questionnaires_visit_code__visit_code__ref_visits_":
+        "UPDATE ingest.questionnaires SET visit_code = 'WEEK_2' WHERE rowid = 1",
+    "not_null_stg_ingest__patients_mrn":
+        "UPDATE ingest.patients SET mrn = NULL WHERE rowid = 0",
+    "not_null_stg_ingest__procedures_procedure_code":
+        "UPDATE ingest.procedures SET procedure_code = NULL WHERE rowid = 0",
+    "relationships_stg_ingest__procedures_procedure_code__procedure_code__ref_procedure_codes_":
+        "UPDATE ingest.procedures SET procedure_code = 'acupuncture' WHERE rowid = 1",
+    "not_null_stg_ingest__patient_keys_patient_key":
+        "UPDATE ingest.patient_keys SET patient_key = NULL WHERE rowid = 0",
+    "unique_stg_ingest__patient_keys_patient_key":
+        "UPDATE ingest.patient_keys SET patient_key = (SELECT patient_key FROM ingest.patient_keys"
+        " WHERE rowid = 1) WHERE rowid = 2",
+    "accepted_values_patients_group_code__NI_USGDN__USGDN_ONLY":
+        "UPDATE patients SET group_code = 'NI_ONLY' WHERE rowid = 0",
+    "accepted_values_patients_exclusion_reason__no_usgdn__no_procedures":
+        "UPDATE patients SET exclusion_reason = 'withdrew' WHERE rowid = 4",
+    "accepted_values_patients_sex__female__male__other":
+        "UPDATE patients SET sex = 'f' WHERE rowid = 1",
+    "accepted_values_patients_mastectomy_side__left__right__bilateral":
+        "UPDATE patients SET mastectomy_side = 'both' WHERE rowid = 2",
+    "unique_combination_patients_site__mrn":
+        "INSERT INTO patients SELECT * FROM patients WHERE rowid = 3",
+    "accepted_values_study_flow_stage__received__rejected_at_ingestion__rejected_rows__"
+    "identical_copies__patients__excluded__in_analysis__group":
+        "UPDATE study_flow SET stage = 'screened' WHERE rowid = 0",
+    "assert_scores_within_parameter_ranges":
+        "UPDATE outcomes SET value = 11 WHERE rowid = (SELECT min(rowid) FROM outcomes"
+        " WHERE param_code = 'NRS' AND rowid > 5)",
+    "not_null_outcomes_visit_code":
+        "UPDATE outcomes SET visit_code = NULL WHERE rowid = 1",
+    "relationships_outcomes_visit_code__visit_code__ref_visits_":
+        "UPDATE outcomes SET visit_code = 'WEEK_2' WHERE rowid = 2",
+    "not_null_outcomes_param_code":
+        "UPDATE outcomes SET param_code = NULL WHERE rowid = 3",
+    "relationships_outcomes_param_code__param_code__ref_parameters_":
+        "UPDATE outcomes SET param_code = 'VAS' WHERE rowid = 4",
+    "unique_combination_outcomes_site__mrn__visit_code__param_code":
+        "INSERT INTO outcomes SELECT * FROM outcomes WHERE rowid = 5",
+    "accepted_values_load_data_issues_severity__rejected_file__rejected_row__rejected_value__"
+    "warning":
+        "INSERT INTO load_data_issues BY NAME SELECT 1 AS load_id, 'patients_demo.csv' AS "
+        "file_name, 'patients' AS source, 'demo' AS site, 2 AS row_number, 'sex' AS \"column\", "
+        "'x' AS value, 'out_of_range' AS rule, 'notice' AS severity, 'a note' AS message",
+}
+
+
+def test_every_dbt_data_test_fails_on_the_input_that_breaks_it(demo_load, tmp_path):
+    """Each generic and singular dbt test is shown able to fail: on a copy of a loaded warehouse
+    broken as BREAKS says, `dbt test` fails every one of them, and a new test without a break
+    fails here."""
+    database = tmp_path / "warehouse.duckdb"  # the same name: dbt attaches it as `warehouse`
+    shutil.copy(demo_load.warehouse / "warehouse.duckdb", database)
+    con = duckdb.connect(str(database))
+    for statement in BREAKS.values():
+        con.execute(statement).fetchall()
+    con.close()
+    target = tmp_path / "dbt_target"
+    result = run_dbt("test", "--exclude", "resource_type:unit_test", target=target,
+                     database=database)
+    assert result.returncode == 1, result.stdout[-3000:]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"].split(".")[2]: r["status"] for r in results}
+    assert set(statuses) == set(BREAKS)
+    assert {name for name, status in statuses.items() if status != "fail"} == set()
 
 
 # ---- the data dictionary and the exports -----------------------------------------------------
