@@ -1,15 +1,12 @@
-"""pandera schemas of the four clinic exports (polars backend), one module per source."""
+"""The four clinic exports, one module per source: its pandera schema (polars backend), how
+its accepted rows are typed, and its SourceSpec. Depends on nothing in pipelines/ but core."""
 
+from pipelines.core.reference import SOURCES
 from schemas import medications, patients, procedures, questionnaires
+from schemas.source import SourceSpec
 
-_MODULES = {"patients": patients, "procedures": procedures, "questionnaires": questionnaires,
-            "medications": medications}
+_SPECS = {module.SPEC.name: module.SPEC
+          for module in (patients, procedures, questionnaires, medications)}
 
-# source -> its required columns (a file without them is rejected: missing_columns)
-REQUIRED_COLUMNS = {source: module.REQUIRED for source, module in _MODULES.items()}
-
-# source -> (its known columns, its schema factory)
-SCHEMAS = {source: (module.COLUMNS, module.schema) for source, module in _MODULES.items()}
-
-# source -> its date columns (XLSX date cells of these are read as dates)
-DATE_COLUMNS = {source: module.DATE_COLUMNS for source, module in _MODULES.items()}
+# source name -> its spec, in the order of core.reference.SOURCES (the order loads run in)
+SOURCE_SPECS: dict[str, SourceSpec] = {name: _SPECS[name] for name in SOURCES}

@@ -1,4 +1,5 @@
-"""pandera schema of the medications export, and the MME conversion rule for a prescription."""
+"""The medications export: one row per prescription, checked by its pandera schema, and the
+MME conversion rule for a prescription."""
 
 from __future__ import annotations
 
@@ -16,11 +17,10 @@ from schemas.checks import (
     required_date,
     rule_check,
 )
+from schemas.source import LINEAGE_COLUMNS, SourceSpec, lineage
 
 REQUIRED = ("mrn", "drug", "dose", "unit", "doses_per_day", "start_date")
-COLUMNS = (*REQUIRED, "end_date", "route")
 ORAL = "oral"
-DATE_COLUMNS = ("start_date", "end_date")
 
 
 def drug_name(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:
@@ -86,3 +86,36 @@ def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
         checks=[rule.check() for rule in row_rules(ctx)],
         name="medications",
     )
+
+
+def typed(rows: pl.DataFrame, ctx: SchemaContext, site: str, file_name: str,
+          convertible: bool = True) -> pl.DataFrame:
+    """Accepted prescriptions; ``convertible`` false for those kept only to make MME missing
+    where they are active (rejected for no_conversion_factor alone)."""
+    date_format = ctx.site.date_format
+    drug = drug_name(pl.col("drug"), ctx)
+    return rows.select(
+        *lineage(site, file_name),
+        drug.alias("drug"),
+        fields.number(pl.col("dose")).alias("dose"),
+        fields.label(pl.col("unit")).alias("unit"),
+        fields.number(pl.col("doses_per_day")).alias("doses_per_day"),
+        fields.date_value("start_date", date_format).alias("start_date"),
+        fields.date_value("end_date", date_format).alias("end_date"),
+        route(pl.col("route"), drug).alias("route"),
+        pl.lit(convertible).alias("is_convertible"),
+    )
+
+
+SPEC = SourceSpec(
+    name="medications",
+    required=REQUIRED,
+    columns=(*REQUIRED, "end_date", "route"),
+    date_columns=("start_date", "end_date"),
+    schema=schema,
+    typed=typed,
+    ingest_columns=f"""{LINEAGE_COLUMNS}, drug VARCHAR, dose DOUBLE, unit VARCHAR,
+        doses_per_day DOUBLE, start_date DATE, end_date DATE, route VARCHAR,
+        is_convertible BOOLEAN""",
+    row_rules=row_rules,
+)

@@ -1,4 +1,4 @@
-"""pandera schema of the procedures export."""
+"""The procedures export: one row per procedure, checked by its pandera schema."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import polars as pl
 from pipelines.core.reference import procedure_codes
 from schemas import fields
 from schemas.checks import SchemaContext, optional, required, required_date, rule_check
+from schemas.source import LINEAGE_COLUMNS, SourceSpec, lineage
 
 REQUIRED = ("mrn", "procedure_date", "procedure")
-COLUMNS = (*REQUIRED, "notes")
-DATE_COLUMNS = ("procedure_date",)
 
 
 def procedure_code(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:
@@ -30,3 +29,24 @@ def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
         },
         name="procedures",
     )
+
+
+def typed(rows: pl.DataFrame, ctx: SchemaContext, site: str, file_name: str) -> pl.DataFrame:
+    return rows.select(
+        *lineage(site, file_name),
+        fields.date_value("procedure_date", ctx.site.date_format).alias("procedure_date"),
+        procedure_code(pl.col("procedure"), ctx).alias("procedure_code"),
+        "notes",
+    )
+
+
+SPEC = SourceSpec(
+    name="procedures",
+    required=REQUIRED,
+    columns=(*REQUIRED, "notes"),
+    date_columns=("procedure_date",),
+    schema=schema,
+    typed=typed,
+    ingest_columns=f"{LINEAGE_COLUMNS}, procedure_date DATE, procedure_code VARCHAR, "
+                   "notes VARCHAR",
+)

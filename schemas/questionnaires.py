@@ -1,5 +1,6 @@
-"""pandera schema of the questionnaires export: keys, and every item and clinic total
-against its valid set in the codebook (dbt_project/seeds/questionnaire_codebook.csv)."""
+"""The questionnaires export: one row per patient and visit, its keys, and every item and
+clinic total checked against its valid set in the codebook
+(dbt_project/seeds/questionnaire_codebook.csv)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ import polars as pl
 from pipelines.core.reference import CodebookItem, questionnaire_codebook, visit_orders
 from schemas import fields
 from schemas.checks import SchemaContext, optional, required, required_date, rule_check
+from schemas.source import LINEAGE_COLUMNS, SourceSpec, lineage
 
 REQUIRED = ("mrn", "event", "assessment_date")
-COLUMNS = REQUIRED + tuple(item.item for item in questionnaire_codebook())
-DATE_COLUMNS = ("assessment_date",)
 
 
 def visit_code(text: pl.Expr, ctx: SchemaContext) -> pl.Expr:
@@ -39,3 +39,45 @@ def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
     }
     columns.update({item.item: item_column(item) for item in questionnaire_codebook()})
     return pa.DataFrameSchema(columns, name="questionnaires")
+
+
+def typed(rows: pl.DataFrame, ctx: SchemaContext, site: str, file_name: str) -> pl.DataFrame:
+    items = []
+    for item in questionnaire_codebook():
+        value = item_value(pl.col(item.item), item)
+        if item.whole_numbers_only:
+            items.append(value.cast(pl.Int32).alias(item.item))
+        else:
+            items.append(value.alias(item.item))
+            # the clinic's total as written, for a total_mismatch issue's raw value
+            items.append(pl.when(value.is_not_null()).then(pl.col(item.item))
+                         .alias(f"{item.item}_text"))
+    return rows.select(
+        *lineage(site, file_name),
+        visit_code(pl.col("event"), ctx).alias("visit_code"),
+        fields.date_value("assessment_date", ctx.site.date_format).alias("assessment_date"),
+        *items,
+    )
+
+
+def ingest_columns() -> str:
+    """Each item an integer, each clinic total a number with its text as written."""
+    codebook = questionnaire_codebook()
+    return ", ".join([
+        LINEAGE_COLUMNS, "visit_code VARCHAR", "assessment_date DATE",
+        *(f"{item.item} {'INTEGER' if item.whole_numbers_only else 'DOUBLE'}"
+          for item in codebook),
+        *(f"{item.item}_text VARCHAR" for item in codebook if not item.whole_numbers_only)])
+
+
+SPEC = SourceSpec(
+    name="questionnaires",
+    required=REQUIRED,
+    columns=REQUIRED + tuple(item.item for item in questionnaire_codebook()),
+    date_columns=("assessment_date",),
+    schema=schema,
+    typed=typed,
+    ingest_columns=ingest_columns(),
+    conflict_key=("mrn", "visit_code"),
+    key_columns=lambda ctx: [visit_code(pl.col("event"), ctx).alias("visit_code")],
+)

@@ -13,6 +13,7 @@ from pipelines.core.config import SiteConfig
 from pipelines.ingest.landing import ExportName, LandingFile
 from pipelines.ingest.readers import build_table
 from pipelines.ingest.validation import CheckedExport, check_export
+from schemas import SOURCE_SPECS
 from schemas.checks import SchemaContext
 
 EXPORT_DATE = dt.date(2026, 11, 24)
@@ -411,12 +412,16 @@ def test_accepted_mrns_may_be_any_collection(mrns):
 
 @pytest.mark.parametrize("source", ["patients", "procedures", "questionnaires", "medications"])
 def test_required_columns_are_the_schema_columns_that_must_have_a_value(source):
-    from schemas import REQUIRED_COLUMNS, SCHEMAS
-
-    _, schema_for = SCHEMAS[source]
-    schema = schema_for(SchemaContext(SiteConfig(), dt.date(2026, 11, 20)))
+    spec = SOURCE_SPECS[source]
+    schema = spec.schema(SchemaContext(SiteConfig(), dt.date(2026, 11, 20)))
     must_have = {name for name, column in schema.columns.items() if not column.nullable}
-    assert must_have == set(REQUIRED_COLUMNS[source])
+    assert must_have == set(spec.required)
+    assert tuple(schema.columns) == spec.columns  # the schema checks every known column
+
+
+def test_each_source_has_its_spec_in_the_load_order():
+    assert tuple(SOURCE_SPECS) == ("patients", "procedures", "questionnaires", "medications")
+    assert all(spec.name == name for name, spec in SOURCE_SPECS.items())
 
 
 def test_a_malformed_record_is_a_rejected_row_with_its_own_issue():

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.core.reference import SOURCES, questionnaire_codebook
+from pipelines.core.reference import SOURCES
 
 WAREHOUSE_DB = "warehouse.duckdb"
 # Every file a load creates is its owner's only (files 0600, folders 0700), as the
@@ -24,22 +24,6 @@ WAREHOUSE_DB = "warehouse.duckdb"
 PRIVATE_UMASK = 0o077
 # DuckDB's own memory for one connection; the load's other memory is Python's and dbt's.
 MEMORY_LIMIT = "1GB"
-
-_LINEAGE = "site VARCHAR, file_name VARCHAR, row_number INTEGER, mrn VARCHAR"
-
-INGEST_TABLES = {
-    "patients": f"""{_LINEAGE}, first_name VARCHAR, last_name VARCHAR, date_of_birth DATE,
-        sex VARCHAR, mastectomy_date DATE, mastectomy_side VARCHAR, treatment_group INTEGER""",
-    "procedures": f"{_LINEAGE}, procedure_date DATE, procedure_code VARCHAR, notes VARCHAR",
-    "questionnaires": f"{_LINEAGE}, visit_code VARCHAR, assessment_date DATE, " + ", ".join(
-        f"{item.item} {'INTEGER' if item.whole_numbers_only else 'DOUBLE'}"
-        for item in questionnaire_codebook()) + "".join(
-        f", {item.item}_text VARCHAR" for item in questionnaire_codebook()
-        if not item.whole_numbers_only),
-    "medications": f"""{_LINEAGE}, drug VARCHAR, dose DOUBLE, unit VARCHAR,
-        doses_per_day DOUBLE, start_date DATE, end_date DATE, route VARCHAR,
-        is_convertible BOOLEAN""",
-}
 
 LOAD_FILE_COLUMNS = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
     export_date DATE, sha256 VARCHAR, status VARCHAR, rows_read INTEGER, rows_loaded INTEGER,
@@ -59,19 +43,6 @@ LANDING_FILES_DDL = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site 
 ISSUE_TABLES = ("ingest.issues_landing", *(f"ingest.issues_{s}" for s in SOURCES))
 
 
-def text_columns_ddl(source: str) -> str:
-    """A source's columns as read: every known column as text, other columns as one JSON."""
-    from schemas import SCHEMAS
-
-    columns, _ = SCHEMAS[source]
-    return ", ".join(f'"{c}" VARCHAR' for c in columns) + ", other_columns JSON"
-
-
-def raw_rows_table(source: str) -> str:
-    """The raw history of ``source``: every row of every file a load used, as read."""
-    return f"raw.{source}_rows"
-
-
 def work_dir(warehouse_dir: Path) -> Path:
     """Where a load stages the text rows of the files it read (Arrow IPC, one file each),
     between reading the landing folder and checking each source. Private to the owner and
@@ -89,9 +60,6 @@ def fresh_work_dir(warehouse_dir: Path) -> Path:
 SCHEMA_DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS ingest",
-    *(f"""CREATE TABLE IF NOT EXISTS {raw_rows_table(source)} (load_id INTEGER,
-          file_name VARCHAR, sha256 VARCHAR, site VARCHAR, export_date DATE,
-          row_number INTEGER, {text_columns_ddl(source)})""" for source in SOURCES),
     f"CREATE TABLE IF NOT EXISTS main.load_audit ({LOAD_FILE_COLUMNS})",
     f"CREATE TABLE IF NOT EXISTS main.data_issues ({ISSUE_DDL})",
 ]
@@ -181,9 +149,3 @@ def files_used_before(con: duckdb.DuckDBPyConnection) -> dict[tuple, set[str]]:
     for source, site, export_date, sha256 in rows:
         used.setdefault((source, site, export_date), set()).add(sha256)
     return used
-
-
-def stored_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The sha256 of every file the raw history holds."""
-    union = " UNION ".join(f"SELECT DISTINCT sha256 FROM {raw_rows_table(s)}" for s in SOURCES)
-    return {row[0] for row in con.execute(union).fetchall()}

@@ -25,7 +25,6 @@ from pipelines.core.config import Config
 from pipelines.core.issues import Issue, issues_frame, with_severity
 from pipelines.core.pseudonym import load_key, patient_key
 from pipelines.core.reference import SOURCES
-from pipelines.ingest.accepted import TYPERS
 from pipelines.ingest.landing import (
     LOADED,
     REJECTED,
@@ -35,8 +34,8 @@ from pipelines.ingest.landing import (
     assign_statuses,
     scan_landing,
 )
+from pipelines.ingest.raw import ensure_raw_tables, raw_rows_table, stored_hashes
 from pipelines.ingest.readers import (
-    ROW_NUMBER,
     ExportTable,
     MissingColumns,
     UnreadableFile,
@@ -44,9 +43,10 @@ from pipelines.ingest.readers import (
 )
 from pipelines.ingest.validation import check_export
 from pipelines.publish.release import finish_interrupted_release
-from schemas import SCHEMAS
+from schemas import SOURCE_SPECS
 from schemas.checks import SchemaContext
 from schemas.fields import DATE_CELL
+from schemas.source import ROW_NUMBER
 
 ISSUE_COLUMNS_DDL = """file_name VARCHAR, source VARCHAR, site VARCHAR, row_number INTEGER,
     "column" VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, severity VARCHAR"""
@@ -73,7 +73,7 @@ def file_issue(entry: LandingFile) -> Issue:
 
 
 def unknown_column_issues(entry: LandingFile, header: list[str]) -> list[Issue]:
-    columns, _ = SCHEMAS["questionnaires"]
+    columns = SOURCE_SPECS["questionnaires"].columns
     return [Issue(entry.file_name, entry.source, entry.site, None, name, None, "unknown_column",
                   f"column {name!r} is not a questionnaire column; kept in raw only")
             for name in header if name and name not in columns]
@@ -85,7 +85,7 @@ MALFORMED = "malformed: message"  # a staged row's malformed_row message, if any
 def staged_frame(source: str, table: ExportTable) -> pl.DataFrame:
     """One readable file's rows as read: the known columns (with their date cells), other
     columns as one JSON object, and why a record does not fit the header, if it does not."""
-    columns, _ = SCHEMAS[source]
+    columns = SOURCE_SPECS[source].columns
     other = [name for name in table.names if name not in columns]
     date_cells = [c for c in table.rows.columns if c.startswith(DATE_CELL)]
     return table.rows.select(
@@ -152,7 +152,8 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
                 issues.append(file_issue(entry))
             elif entry.status == LOADED and entry.source == "questionnaires":
                 issues += unknown_column_issues(entry, headers[entry.file_name])
-        stored = warehouse.stored_hashes(con)
+        ensure_raw_tables(con)
+        stored = stored_hashes(con)
         for source in SOURCES:  # one insert per source: DuckDB appends large batches fastest
             new = []
             for entry in files:
@@ -166,7 +167,7 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
                         sha256=pl.lit(entry.sha256), site=pl.lit(entry.site),
                         export_date=pl.lit(entry.export_date)))
             if new:
-                warehouse.append_frame(con, warehouse.raw_rows_table(source),
+                warehouse.append_frame(con, raw_rows_table(source),
                                        pl.concat(new, how="diagonal_relaxed"))
         warehouse.replace_table(con, "ingest.landing_files", warehouse.LANDING_FILES_DDL,
                                 landing_files_frame(load_id, started_at, files, staged))
@@ -196,6 +197,7 @@ def accepted_mrns(con: duckdb.DuckDBPyConnection, site: str) -> pl.Series:
 def ingest_source(source: str, config: Config) -> dict[str, int]:
     """Check every current snapshot of ``source`` and store its accepted rows, typed, with
     the issues found and each file's accounting. Returns rows read, loaded and rejected."""
+    spec = SOURCE_SPECS[source]
     typed, issues = [], []
     totals = Counter()
     with warehouse.connect(config.warehouse_dir) as con:
@@ -207,10 +209,10 @@ def ingest_source(source: str, config: Config) -> dict[str, int]:
             known = None if source == "patients" else accepted_mrns(con, entry.site)
             checked = check_export(source, table, entry, ctx, known)
             issues.append(checked.issues)
-            typed.append(TYPERS[source](checked.rows, ctx, entry.site, entry.file_name))
+            typed.append(spec.typed(checked.rows, ctx, entry.site, entry.file_name))
             if checked.unconvertible is not None and checked.unconvertible.height:
-                typed.append(TYPERS[source](checked.unconvertible, ctx, entry.site,
-                                            entry.file_name, convertible=False))
+                typed.append(spec.typed(checked.unconvertible, ctx, entry.site, entry.file_name,
+                                        convertible=False))
             con.execute(
                 """UPDATE ingest.landing_files SET rows_read = ?, rows_loaded = ?,
                    rows_rejected = ? WHERE file_name = ?""",
@@ -218,7 +220,7 @@ def ingest_source(source: str, config: Config) -> dict[str, int]:
                  entry.file_name])
             totals.update(rows_read=checked.rows_read, rows_loaded=checked.rows_loaded,
                           rows_rejected=checked.rows_rejected, issues=checked.issues.height)
-        warehouse.replace_table(con, f"ingest.{source}", warehouse.INGEST_TABLES[source],
+        warehouse.replace_table(con, spec.ingest_table, spec.ingest_columns,
                                 pl.concat(typed, how="vertical_relaxed") if typed else None)
         warehouse.replace_table(con, f"ingest.issues_{source}", ISSUE_COLUMNS_DDL,
                                 pl.concat(issues) if issues else None)

@@ -20,12 +20,12 @@ import numpy as np
 import polars as pl
 
 from pipelines.core.config import Limits, SiteConfig, normalise_label
-from schemas import REQUIRED_COLUMNS
+from schemas import SOURCE_SPECS
 from schemas.fields import DATE_CELL, date_cell_column
+from schemas.source import ROW_NUMBER
 
 HEADER_SEARCH_ROWS = 10
 SNIFFED_DELIMITERS = (",", ";", "\t")
-ROW_NUMBER = "row_number"
 UTF8 = "utf-8-sig"
 DEFAULT_LIMITS = Limits()
 
@@ -82,12 +82,12 @@ def canonical_header(cells: list[str], site: SiteConfig) -> list[str]:
 
 
 def is_header(cells: list[str], source: str, site: SiteConfig) -> bool:
-    return set(REQUIRED_COLUMNS[source]) <= set(canonical_header(cells, site))
+    return set(SOURCE_SPECS[source].required) <= set(canonical_header(cells, site))
 
 
 def missing_columns(source: str) -> MissingColumns:
     return MissingColumns(f"no row among the first {HEADER_SEARCH_ROWS} holds all of: "
-                          + ", ".join(sorted(REQUIRED_COLUMNS[source])))
+                          + ", ".join(sorted(SOURCE_SPECS[source].required)))
 
 
 def last_named(names: list[str]) -> int:

@@ -17,17 +17,12 @@ import polars as pl
 
 from pipelines.core.issues import ISSUE_SCHEMA, REJECTED_ROW, REJECTED_VALUE, with_severity
 from pipelines.ingest.landing import LandingFile
-from pipelines.ingest.readers import ROW_NUMBER, ExportTable
-from schemas import DATE_COLUMNS, SCHEMAS
+from pipelines.ingest.readers import ExportTable
+from schemas import SOURCE_SPECS
 from schemas.checks import NOT_NULLABLE, RowRule, SchemaContext
 from schemas.fields import date_cell_column
-from schemas.medications import row_rules
-from schemas.questionnaires import visit_code
+from schemas.source import ROW_NUMBER
 
-# Rows with the same key and different content conflict (patients: one mrn; questionnaires:
-# one patient and visit). Procedures and medications have no conflicts.
-CONFLICT_KEYS = {"patients": ("mrn",), "questionnaires": ("mrn", "visit_code")}
-ROW_RULES = {"medications": row_rules}
 NO_CONVERSION_FACTOR = "no_conversion_factor"
 
 
@@ -50,14 +45,14 @@ def text_frame(table: ExportTable, source: str, missing_values: frozenset[str]) 
     """Every known column as text (absent optional ones all missing), by row number; a
     missing-value token is missing. Each date column comes with its date cells (XLSX), all
     missing in a CSV."""
-    columns, _ = SCHEMAS[source]
+    spec = SOURCE_SPECS[source]
     tokens = sorted(missing_values)
     present = set(table.rows.columns)
-    date_cells = [date_cell_column(c) for c in DATE_COLUMNS[source]]
+    date_cells = [date_cell_column(c) for c in spec.date_columns]
     return table.rows.select(
         ROW_NUMBER,
         *[pl.when(pl.col(c).str.to_lowercase().is_in(tokens)).then(None).otherwise(pl.col(c))
-          .alias(c) if c in present else pl.lit(None, pl.String).alias(c) for c in columns],
+          .alias(c) if c in present else pl.lit(None, pl.String).alias(c) for c in spec.columns],
         *[pl.col(c) if c in present else pl.lit(None, pl.Date).alias(c) for c in date_cells])
 
 
@@ -142,7 +137,7 @@ def duplicate_issues(passed: pl.DataFrame, source: str, content: list[str],
         pl.format("identical to row {}: counted once", pl.col("_first")).alias("message"))
     issues = [issue_frame(identical, file)]
     conflicts = pl.DataFrame(schema={ROW_NUMBER: pl.Int32})
-    key = CONFLICT_KEYS.get(source)
+    key = SOURCE_SPECS[source].conflict_key
     if key:
         distinct = marked.filter(pl.col(ROW_NUMBER) == pl.col("_first"))
         groups = (distinct.group_by(key).agg(pl.col(ROW_NUMBER).sort().alias("rows"))
@@ -190,11 +185,11 @@ def blank_bad_values(rows: pl.DataFrame, value_issues: pl.DataFrame) -> pl.DataF
 def check_export(source: str, table: ExportTable, file: LandingFile, ctx: SchemaContext,
                  accepted_mrns: Collection[str] | None) -> CheckedExport:
     """Check one current export; ``accepted_mrns`` is None for the patients export itself."""
-    columns, schema_for = SCHEMAS[source]
+    spec = SOURCE_SPECS[source]
     frame = text_frame(table, source, ctx.site.missing_values)
-    rules = ROW_RULES[source](ctx) if source in ROW_RULES else []
     step1 = with_severity(pl.concat([malformed_issues(table, file),
-                                     schema_issues(frame, schema_for(ctx), rules, file)]))
+                                     schema_issues(frame, spec.schema(ctx), spec.row_rules(ctx),
+                                                   file)]))
     row_faults = step1.filter(pl.col("severity") == REJECTED_ROW)
     rejected = row_faults.select(ROW_NUMBER).unique()
 
@@ -205,10 +200,8 @@ def check_export(source: str, table: ExportTable, file: LandingFile, ctx: Schema
                        .filter("only").select(ROW_NUMBER))
         unconvertible = frame.join(only_factor, on=ROW_NUMBER, how="semi").sort(ROW_NUMBER)
 
-    passed = without_rows(frame, rejected)
-    if source == "questionnaires":
-        passed = passed.with_columns(visit_code(pl.col("event"), ctx).alias("visit_code"))
-    duplicates, copies, conflicts = duplicate_issues(passed, source, list(columns), file)
+    passed = without_rows(frame, rejected).with_columns(spec.key_columns(ctx))
+    duplicates, copies, conflicts = duplicate_issues(passed, source, list(spec.columns), file)
     passed = without_rows(without_rows(passed, copies), conflicts)
     step3 = empty_issues()
     if accepted_mrns is not None:
