@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.demo import study
+from schemas import SOURCE_SPECS
+from tests import score_search
 
 EXPORT_DATE = date(2026, 11, 2)
 FILE_NAMES = {
@@ -18,37 +20,6 @@ FILE_NAMES = {
     "procedures": "procedures_demo_20261102.csv",
     "questionnaires": "questionnaires_demo_20261102.csv",
     "medications": "medications_demo_20261102.csv",
-}
-HEADERS = {
-    "patients": [
-        "mrn",
-        "first_name",
-        "last_name",
-        "sex",
-        "date_of_birth",
-        "mastectomy_date",
-        "mastectomy_side",
-        "treatment_group",
-    ],
-    "procedures": ["mrn", "procedure_date", "procedure", "notes"],
-    "questionnaires": (
-        ["mrn", "event", "assessment_date", "nrs"]
-        + [f"pd_{k}" for k in range(1, 8)]
-        + ["pd_pattern", "pd_radiating"]
-        + [f"dash_{k}" for k in range(1, 31)]
-        + [f"phq9_{k}" for k in range(1, 10)]
-        + ["pd_total", "dash_score", "phq9_total"]
-    ),
-    "medications": [
-        "mrn",
-        "drug",
-        "dose",
-        "unit",
-        "doses_per_day",
-        "start_date",
-        "end_date",
-        "route",
-    ],
 }
 NI_CODES = {"neuraxial_block", "intrathecal_pump", "pulsed_rf"}
 MME_FACTORS = {
@@ -153,9 +124,11 @@ def test_files_are_utf8_comma_separated_with_exact_headers(landing: Path) -> Non
         raw = (landing / name).read_bytes()
         text = raw.decode("utf-8")
         assert "\r" not in text
-        assert text.splitlines()[0] == ",".join(HEADERS[kind])
+        header = text.splitlines()[0].split(",")
+        # every column the source knows, once each (the demo clinic orders them its own way)
+        assert sorted(header) == sorted(SOURCE_SPECS[kind].columns)
         rows = list(csv.reader(text.splitlines()))
-        assert all(len(row) == len(HEADERS[kind]) for row in rows)
+        assert all(len(row) == len(header) for row in rows)
 
 
 def test_twenty_female_patients_with_sequential_mrns(tables: dict) -> None:
@@ -330,26 +303,27 @@ def test_opioid_use_falls_only_after_usgdn(groups: dict, tables: dict, visits: d
 
 
 def test_format_mean_sd_rounds_half_away_from_zero() -> None:
-    assert study.format_mean_sd([1, 1, 1, 2]) == "1.3 (0.5)"
-    assert study.format_mean_sd([10, 8, 7, 6]) == "7.8 (1.7)"
-    assert study.format_mean_sd([0, 0]) == "0.0 (0.0)"
+    assert score_search.format_mean_sd([1, 1, 1, 2]) == "1.3 (0.5)"
+    assert score_search.format_mean_sd([10, 8, 7, 6]) == "7.8 (1.7)"
+    assert score_search.format_mean_sd([0, 0]) == "0.0 (0.0)"
 
 
 def test_embedded_score_table_hits_published_table() -> None:
     for (group, param), cells in PUBLISHED.items():
         rows = study.SCORE_TABLE[group][param]
         assert len(rows) == study.GROUP_SIZES[group]
-        step = study.SCALES[param].step
+        step = score_search.SCALES[param].step
         for k, cell in enumerate(cells):
-            assert study.format_mean_sd([row[k] * step for row in rows]) == cell, (group, param)
+            values = [row[k] * step for row in rows]
+            assert score_search.format_mean_sd(values) == cell, (group, param)
             target = tuple(cell.rstrip(")").split(" ("))
-            assert study.hits_target([row[k] * step for row in rows], target)
+            assert score_search.hits_target([row[k] * step for row in rows], target)
 
 
 def test_embedded_trajectories_fall_over_visits() -> None:
     for group, params in study.SCORE_TABLE.items():
         for param, rows in params.items():
-            scale = study.SCALES[param]
+            scale = score_search.SCALES[param]
             for row in rows:
                 assert all(scale.low <= v <= scale.high for v in row), (group, param)
                 assert all(a > b for a, b in pairwise(row)), (group, param, row)
@@ -358,12 +332,12 @@ def test_embedded_trajectories_fall_over_visits() -> None:
 @pytest.mark.parametrize("group", [1, 2])
 @pytest.mark.parametrize("param", ["NRS", "PAINDETECT", "DASH"])
 def test_search_reproduces_embedded_table(group: int, param: str) -> None:
-    assert study.search_score_table(group, param) == study.SCORE_TABLE[group][param]
+    assert score_search.search_score_table(group, param) == study.SCORE_TABLE[group][param]
 
 
 def test_search_with_another_seed_still_hits_targets() -> None:
-    rows = study.search_score_table(2, "PAINDETECT", seed=7)
-    assert [study.format_mean_sd([row[k] for row in rows]) for k in range(2)] == [
+    rows = score_search.search_score_table(2, "PAINDETECT", seed=7)
+    assert [score_search.format_mean_sd([row[k] for row in rows]) for k in range(2)] == [
         "20.0 (8.0)",
         "6.0 (1.6)",
     ]

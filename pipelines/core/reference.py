@@ -67,6 +67,13 @@ def mme_factors() -> dict[str, MmeFactor]:
 
 
 @cache
+def paindetect_pattern_scores() -> dict[int, int]:
+    """painDETECT pain-course pattern option -> its score contribution."""
+    return {int(row["pd_pattern"]): int(row["pattern_score"])
+            for row in _read_seed("paindetect_pattern_scores")}
+
+
+@cache
 def questionnaire_codebook() -> tuple[CodebookItem, ...]:
     """Every questionnaire column with a valid set: the items and the clinics' own totals."""
     return tuple(

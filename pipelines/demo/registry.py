@@ -25,24 +25,25 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.core.reference import mme_factors, questionnaire_codebook
+
 EXPORT_DATE = dt.date(2026, 6, 1)
 FIRST_INDEX_DATE = np.datetime64("2023-01-01")
 INDEX_DATE_SPREAD_DAYS = 800
 BLANK_SHARE = 0.02
 
 NI_CODES = np.array(["neuraxial_block", "intrathecal_pump", "pulsed_rf"])
-# drug, unit, route, low dose, high dose (mg, or mcg/h for fentanyl)
-REGIMENS = [
-    ("codeine", "mg", "oral", 15, 60), ("hydrocodone", "mg", "oral", 5, 10),
-    ("hydromorphone", "mg", "oral", 2, 8), ("methadone", "mg", "oral", 5, 20),
-    ("morphine", "mg", "oral", 10, 60), ("oxycodone", "mg", "oral", 5, 30),
-    ("oxymorphone", "mg", "oral", 5, 20), ("tapentadol", "mg", "oral", 50, 100),
-    ("tramadol", "mg", "oral", 50, 100), ("fentanyl", "mcg/h", "transdermal", 12, 75),
-]  # fmt: skip
-ITEMS = ([("nrs", 0, 10)] + [(f"pd_{k}", 0, 5) for k in range(1, 8)]
-         + [("pd_pattern", 1, 4), ("pd_radiating", 0, 1)]
-         + [(f"dash_{k}", 1, 5) for k in range(1, 31)]
-         + [(f"phq9_{k}", 0, 3) for k in range(1, 10)])
+# drug -> low and high dose, in the unit of its MME factor (mg, or mcg/h for fentanyl)
+DOSES = {"codeine": (15, 60), "hydrocodone": (5, 10), "hydromorphone": (2, 8),
+         "methadone": (5, 20), "morphine": (10, 60), "oxycodone": (5, 30),
+         "oxymorphone": (5, 20), "tapentadol": (50, 100), "tramadol": (50, 100),
+         "fentanyl": (12, 75)}
+# drug, unit, route, low dose, high dose: one regimen per drug of the mme_factors seed
+REGIMENS = [(drug, factor.unit, factor.route, *DOSES[drug])
+            for drug, factor in mme_factors().items()]
+# the questionnaire items and their valid answers (the codebook seed)
+ITEMS = [(item.item, item.min_value, item.max_value) for item in questionnaire_codebook()
+         if item.whole_numbers_only]
 FIRST_NAMES = np.array(["Asha", "Meera", "Priya", "Anita", "Sunita", "Kavita", "Leela", "Usha"])
 LAST_NAMES = np.array(["Rao", "Shah", "Patil", "Iyer", "Nair", "Joshi", "Kamath", "Menon"])
 
