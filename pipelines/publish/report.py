@@ -3,6 +3,9 @@
 The page is built from the published (de-identified) tables only, shows group-level figures and
 never a patient row, and needs no network: the styles are inline and the plots are PNG images
 embedded as ``data:`` URIs, drawn with matplotlib's Agg canvas (no pyplot global state).
+
+This module prepares the values, each formatted as the page shows it; the Jinja2 template
+``templates/report.html.j2`` lays them out, with its stylesheet ``templates/report.css``.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
+import jinja2
 import pandas as pd
 
 from pipelines.core.issues import RULE_MEANING
@@ -72,67 +78,7 @@ GROUP_STYLES: dict[str, dict] = {
 PLOT_SIZE_INCHES = (5.6, 3.6)
 PLOT_DPI = 100
 
-STYLESHEET = """
-:root { color-scheme: light; }
-* { box-sizing: border-box; }
-body {
-  margin: 0; background: #fff; color: #1f2328; line-height: 1.45;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-    sans-serif;
-}
-main { max-width: 72rem; margin: 0 auto; padding: 1rem 1rem 3rem; }
-h1 { font-size: 1.45rem; line-height: 1.25; margin: 0.5rem 0 0.25rem; }
-h2 { font-size: 1.15rem; margin: 2rem 0 0.5rem; padding-bottom: 0.2rem;
-  border-bottom: 2px solid #d0d7de; }
-h3 { font-size: 1rem; margin: 1.25rem 0 0.4rem; }
-p { margin: 0.4rem 0; }
-.meta, .note { color: #57606a; font-size: 0.9rem; }
-.table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; width: fit-content;
-  max-width: 100%; margin: 0.4rem 0 1rem; border: 1px solid #d0d7de; border-radius: 6px; }
-/* Separate borders: with collapsed ones a sticky cell loses its border while scrolling. */
-table { border-collapse: separate; border-spacing: 0; font-size: 0.9rem;
-  font-variant-numeric: tabular-nums; }
-th, td { padding: 0.35rem 0.6rem; border-top: 1px solid #eaeef2; text-align: left;
-  vertical-align: top; white-space: nowrap; background: #fff; }
-thead th { background: #f6f8fa; border-top: 0; font-weight: 600; }
-tbody th { font-weight: 500; }
-td.num, th.num { text-align: right; }
-/* The row labels stay in view while a wide table scrolls sideways on a phone. */
-th[scope="row"], thead th:first-child { position: sticky; left: 0; z-index: 1; }
-tr.parameter th { background: #f6f8fa; font-weight: 600; }
-tr.parameter th span { position: sticky; left: 0.6rem; }
-tr.total th, tr.total td { font-weight: 600; }
-tfoot tr.total th, tfoot tr.total td { border-top: 2px solid #d0d7de; }
-tr.sub th { padding-left: 1.6rem; font-weight: 400; }
-td.empty { color: #57606a; font-style: italic; }
-.n { display: block; font-size: 0.75em; color: #57606a; }
-.plots { display: grid; gap: 1rem;
-  grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); }
-figure { margin: 0; }
-figcaption { font-size: 0.85rem; color: #57606a; }
-img { display: block; max-width: 100%; height: auto; }
-ul.downloads { padding-left: 1.2rem; }
-@media (max-width: 40rem) {
-  main { padding: 0.75rem 0.75rem 2rem; }
-  h1 { font-size: 1.25rem; }
-  table { font-size: 0.85rem; }
-  th, td { white-space: normal; }
-  th[scope="row"], thead th:first-child { position: static; }
-  /* On a phone every row of a wide table stands as a card: its label, then each cell under
-     its column's name, so no number is hidden beyond the right edge. */
-  .table-wrap:has(table.cards) { width: 100%; border: 0; overflow-x: visible; }
-  table.cards, table.cards tbody, table.cards tfoot, table.cards tr, table.cards th,
-  table.cards td { display: block; width: 100%; }
-  table.cards thead { display: none; }
-  table.cards tr { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 0.6rem; }
-  table.cards th[scope="row"], table.cards th[scope="rowgroup"] { background: #f6f8fa; }
-  table.cards td { display: flex; gap: 0.5rem; justify-content: space-between; }
-  table.cards td[data-label]::before { content: attr(data-label); color: #57606a; }
-  table.cards td:empty { display: none; }
-  table.cards .n { display: inline; margin-left: 0.4rem; }
-  tr.parameter th span { position: static; }
-}
-"""
+TEMPLATES_DIR = Path(__file__).parent / "templates"  # report.html.j2 and its report.css
 
 # Nothing on the page may reach the network: images only from data: URIs, styles inline.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -249,65 +195,31 @@ def latest_load_id(load_audit: pd.DataFrame, data_quality: pd.DataFrame) -> int 
     return int(ids.max()) if len(ids) else None
 
 
-# ---- HTML building blocks ----------------------------------------------------------------
+# ---- what the template shows ------------------------------------------------------------
 
 
-def _cells(values: Iterable[str], cls: str | None = None,
-           labels: Sequence[str] | None = None) -> str:
-    attribute = f' class="{cls}"' if cls else ""
-    labels = list(labels) if labels else []
-    return "".join(
-        f'<td{attribute} data-label="{escape(labels[i])}">{escape(v)}</td>' if i < len(labels)
-        else f"<td{attribute}>{escape(v)}</td>" for i, v in enumerate(values))
+@dataclass(frozen=True)
+class Table:
+    """A table of text cells: the first cell of a row labels it; from ``numeric_from`` on,
+    the columns hold numbers (right-aligned)."""
 
+    id: str
+    note: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]] = ()
+    numeric_from: int | None = None  # None: no numeric column
+    total: Sequence[str] | None = None
 
-def _table_html(table_id: str, note: str, header: Sequence[str], body: str,
-                numeric_from: int | None = None) -> str:
-    """A table in its scrolling wrapper, after a note that says what it shows."""
-    numeric = range(numeric_from or len(header), len(header))
-    head = "".join(f'<th scope="col" class="num">{escape(h)}</th>' if i in numeric
-                   else f'<th scope="col">{escape(h)}</th>' for i, h in enumerate(header))
-    # The note sits outside the scrolling wrapper so that a phone shows it whole.
-    cards = ' class="cards"' if len(header) > 2 else ""  # rows as cards on a phone
-    return (f'<p class="note" id="{table_id}-note">{escape(note)}</p>'
-            f'<div class="table-wrap"><table id="{table_id}"{cards} '
-            f'aria-describedby="{table_id}-note">'
-            f"<thead><tr>{head}</tr></thead>{body}</table></div>")
+    @property
+    def cards(self) -> bool:
+        """More than two columns: on a phone, each row stands as a card."""
+        return len(self.header) > 2
 
-
-def _no_rows(width: int) -> str:
-    return f'<tbody><tr><td class="empty" colspan="{width}">{NO_ROWS}</td></tr></tbody>'
-
-
-def _plain_table(table_id: str, note: str, header: Sequence[str],
-                 rows: Sequence[Sequence[str]], numeric_from: int,
-                 total: Sequence[str] | None = None) -> str:
-    """A table of text cells, the first a row label; from ``numeric_from`` on, numbers."""
-    if not rows:
-        return _table_html(table_id, note, header, _no_rows(len(header)), numeric_from)
-
-    def row_html(row: Sequence[str], cls: str = "") -> str:
-        attribute = f' class="{cls}"' if cls else ""
-        return (f'<tr{attribute}><th scope="row">{escape(row[0])}</th>'
-                f"{_cells(row[1:numeric_from], labels=header[1:numeric_from])}"
-                f"{_cells(row[numeric_from:], cls='num', labels=header[numeric_from:])}</tr>")
-
-    body = f"<tbody>{''.join(row_html(row) for row in rows)}</tbody>"
-    foot = f"<tfoot>{row_html(total, 'total')}</tfoot>" if total else ""
-    return _table_html(table_id, note, header, body + foot, numeric_from)
-
-
-def _section(section_id: str, title: str, content: str) -> str:
-    return f'<section id="{section_id}-section"><h2>{escape(title)}</h2>{content}</section>'
+    def is_numeric(self, column: int) -> bool:
+        return self.numeric_from is not None and column >= self.numeric_from
 
 
 # ---- the sections ------------------------------------------------------------------------
-
-
-def _flags(series: pd.Series) -> pd.Series:
-    """A boolean column with nulls read as false (a nullable column may hold pd.NA)."""
-    return pd.Series([False if _is_missing(v) else bool(v) for v in series], index=series.index,
-                     dtype=bool)
 
 
 FLOW_LABELS = {"received": "Patient rows received", "rejected_rows": "Rows rejected in all",
@@ -336,56 +248,33 @@ def study_flow(flow: pd.DataFrame) -> list[tuple[str, int, str]]:
     return rows
 
 
-def render_study_flow(flow: pd.DataFrame) -> str:
+def study_flow_section(flow: pd.DataFrame) -> dict:
     """The study-flow table: every patient row of the current snapshots accounted for."""
-    body = "".join(
-        f'<tr class="{kind}"><th scope="row">{escape(label)}</th>'
-        f'<td class="num" data-label="n">{number}</td></tr>'
-        for label, number, kind in study_flow(flow))
-    if not body:
-        body = _no_rows(2)[len("<tbody>"):-len("</tbody>")]
     note = ("Every patient row of the current patients snapshots: rejected at ingestion (a row "
             "with two faults under each), identical copies counted once, patients excluded "
             "from the analysis and why, and the analysis population per group.")
-    table = _table_html("study-flow", note, ["Patients", "n"], f"<tbody>{body}</tbody>",
-                        numeric_from=1)
-    return _section("study-flow", "Study flow", table)
+    return {"table": Table("study-flow", note, ["Patients", "n"], numeric_from=1),
+            "rows": [{"label": label, "n": number, "kind": kind}
+                     for label, number, kind in study_flow(flow)]}
 
 
-def render_group_summary(group_summary: pd.DataFrame) -> str:
-    """The paper's table: a row per parameter and group, a column per visit, cells mean (SD)."""
+def group_summary_section(group_summary: pd.DataFrame) -> dict:
+    """The paper's table: a row per parameter and group, a column per visit, cells mean (SD)
+    with the number of patients."""
     visits = visits_with_data(group_summary)
-    header = ["Parameter / group", *visits]
-    if group_summary.empty:
-        body = _no_rows(len(header))
-    else:
-        cells = {(r.param_code, r.group_code, r.visit_code): (r.mean_sd, r.n)
-                 for r in group_summary.itertuples(index=False)}
-        body = "".join(_group_summary_rows(group_summary, param_code, visits, cells)
-                       for param_code in _ranked(group_summary["param_code"], PARAM_ORDER))
+    cells = {(r.param_code, r.group_code, r.visit_code): {"mean_sd": _text(r.mean_sd),
+                                                          "n": _count(r.n)}
+             for r in group_summary.itertuples(index=False)}
+    parameters = []
+    for param_code in _ranked(group_summary["param_code"], PARAM_ORDER):
+        of_param = group_summary[group_summary["param_code"] == param_code]
+        parameters.append({"code": param_code, "label": parameter_label(param_code), "groups": [
+            {"code": group_code, "label": group_label(group_code),
+             "cells": [(visit, cells.get((param_code, group_code, visit))) for visit in visits]}
+            for group_code in _ranked(of_param["group_code"], GROUP_ORDER)]})
     note = "Mean (SD) by group and visit; n = patients with a value."
-    return _section("group-summary", "Outcomes by group and visit",
-                    _table_html("group-summary", note, header, body))
-
-
-def _group_summary_rows(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str],
-                        cells: Mapping[tuple, tuple]) -> str:
-    of_param = group_summary[group_summary["param_code"] == param_code]
-    rows = [f'<tr class="parameter" data-param="{escape(str(param_code))}">'
-            f'<th scope="rowgroup" colspan="{len(visits) + 1}">'
-            f"<span>{escape(parameter_label(param_code))}</span></th></tr>"]
-    for group_code in _ranked(of_param["group_code"], GROUP_ORDER):
-        tds = []
-        for visit_code in visits:
-            cell = cells.get((param_code, group_code, visit_code))
-            content = "" if cell is None else (f"{escape(_text(cell[0]))}"
-                                               f'<span class="n">n={_count(cell[1])}</span>')
-            tds.append(f'<td data-visit="{escape(str(visit_code))}" '
-                       f'data-label="{escape(str(visit_code))}">{content}</td>')
-        rows.append(f'<tr data-param="{escape(str(param_code))}" '
-                    f'data-group="{escape(str(group_code))}">'
-                    f'<th scope="row">{escape(group_label(group_code))}</th>{"".join(tds)}</tr>')
-    return f"<tbody>{''.join(rows)}</tbody>"
+    return {"table": Table("group-summary", note, ["Parameter / group", *visits]),
+            "visits": visits, "parameters": parameters}
 
 
 def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str]
@@ -444,34 +333,30 @@ def plot_alt_text(param_code: str) -> str:
     return f"{parameter_name(param_code)}: group mean ± SD by visit"
 
 
-def render_plots(group_summary: pd.DataFrame) -> str:
+def plots_section(group_summary: pd.DataFrame) -> dict:
     """A figure per parameter present in the group summary."""
     visits = visits_with_data(group_summary)
-    figures = []
-    for param_code in _ranked(group_summary["param_code"], PARAM_ORDER):
-        png = base64.b64encode(plot_parameter(group_summary, param_code, visits)).decode("ascii")
-        alt = escape(plot_alt_text(param_code))
-        figures.append(
-            f'<figure data-param="{escape(str(param_code))}">'
-            f'<img src="data:image/png;base64,{png}" alt="{alt}" '
-            f'width="{int(PLOT_SIZE_INCHES[0] * PLOT_DPI)}" '
-            f'height="{int(PLOT_SIZE_INCHES[1] * PLOT_DPI)}">'
-            f"<figcaption>{escape(parameter_label(param_code))}. Error bars: ± 1 SD "
-            "(none where fewer than 2 patients).</figcaption></figure>")
-    note = GROUPS_NOTE if figures else f"group_summary: {NO_ROWS}"
-    return ('<section id="plots"><h2>Group means over the visits</h2>'
-            f'<p class="note">{escape(note)}</p><div class="plots">{"".join(figures)}</div>'
-            "</section>")
+    figures = [
+        {"param_code": param_code,
+         "png": base64.b64encode(plot_parameter(group_summary, param_code, visits))
+         .decode("ascii"),
+         "alt": plot_alt_text(param_code),
+         "width": int(PLOT_SIZE_INCHES[0] * PLOT_DPI),
+         "height": int(PLOT_SIZE_INCHES[1] * PLOT_DPI),
+         "caption": f"{parameter_label(param_code)}. Error bars: ± 1 SD "
+                    "(none where fewer than 2 patients)."}
+        for param_code in _ranked(group_summary["param_code"], PARAM_ORDER)]
+    return {"figures": figures, "note": GROUPS_NOTE if figures else f"group_summary: {NO_ROWS}"}
 
 
-def render_change_summary(change_summary: pd.DataFrame) -> str:
+def change_summary_section(change_summary: pd.DataFrame) -> dict:
     """Per parameter: mean change from the reference visit with its 95% CI and the tests."""
     header = ["Group", "Visit", "Reference", "Pairs", "Mean change (95% CI)", "Wilcoxon p",
               "t-test p"]
     note = ("Change = value − reference value, in patients with both (pairs). PRE_USGDN: the "
             "last value before the first USGDN session. Two-sided Wilcoxon signed-rank and "
             f"one-sample t-tests. {GROUPS_NOTE}")
-    tables = []
+    parameters = []
     for param_code in _ranked(change_summary["param_code"], PARAM_ORDER):
         of_param = change_summary[change_summary["param_code"] == param_code]
         ordered = _sort(of_param, [("group_code", GROUP_ORDER), ("visit_order", None),
@@ -480,29 +365,30 @@ def render_change_summary(change_summary: pd.DataFrame) -> str:
                  _count(r.n_pairs), format_mean_change(r.mean_change, r.ci95_low, r.ci95_high),
                  format_p_value(r.p_wilcoxon), format_p_value(r.p_ttest)]
                 for r in ordered.itertuples(index=False)]
-        tables.append(f"<h3>{escape(parameter_label(param_code))}</h3>" + _plain_table(
-            f"change-summary-{param_code}", note, header, rows, numeric_from=3))
-    content = "".join(tables) or _plain_table("change-summary", note, header, [], 3)
-    return _section("change-summary", "Change from baseline and from before USGDN", content)
+        parameters.append({"label": parameter_label(param_code), "table": Table(
+            f"change-summary-{param_code}", note, header, rows, numeric_from=3)})
+    return {"parameters": parameters,
+            "empty": Table("change-summary", note, header, numeric_from=3)}
 
 
-def render_responder_summary(responder_summary: pd.DataFrame) -> str:
-    """Responders per group, visit and criterion."""
-    header = ["Group", "Visit", "Criterion", "Responders / evaluable (%)"]
+def responder_section(responder_summary: pd.DataFrame) -> dict:
+    """The criteria with their definitions, and responders per group, visit and criterion."""
     ordered = _sort(responder_summary, [("group_code", GROUP_ORDER), ("visit_order", None),
                                         ("criterion", CRITERION_ORDER)])
     rows = [[group_label(r.group_code, short=True), _text(r.visit_code), _text(r.criterion),
              format_responders(r.n_responders, r.n_evaluable, r.pct_responders)]
             for r in ordered.itertuples(index=False)]
-    note = f"Patients meeting each criterion among those evaluable at the visit. {GROUPS_NOTE}"
-    definitions = _plain_table(
-        "responder-criteria", "A patient is evaluable when every value a definition uses is "
-        "there (a change needs the baseline).", ["Criterion", "Definition"],
-        [[criterion, definition] for criterion, definition in CRITERION_DEFINITIONS.items()],
-        numeric_from=2)
-    return _section("responder-summary", "Responders",
-                    definitions + _plain_table("responder-summary", note, header, rows,
-                                               numeric_from=3))
+    return {
+        "criteria": Table(
+            "responder-criteria", "A patient is evaluable when every value a definition uses "
+            "is there (a change needs the baseline).", ["Criterion", "Definition"],
+            [[criterion, definition] for criterion, definition in CRITERION_DEFINITIONS.items()],
+            numeric_from=2),
+        "table": Table(
+            "responder-summary", "Patients meeting each criterion among those evaluable at the "
+            f"visit. {GROUPS_NOTE}", ["Group", "Visit", "Criterion",
+                                      "Responders / evaluable (%)"], rows, numeric_from=3),
+    }
 
 
 def files_by_status(load_audit: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
@@ -519,47 +405,49 @@ def files_by_status(load_audit: pd.DataFrame) -> tuple[list[list[str]], list[str
     return rows, ["Total", *summed(numbers)]
 
 
-def render_data_quality(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
-                        load_id: int | None, warnings: pd.DataFrame) -> str:
-    """The latest load's files by status and its data-issue counts."""
+def data_quality_section(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
+                         load_id: int | None, warnings: pd.DataFrame) -> dict:
+    """The latest load's files by status, the files it rejected, its data-issue counts and
+    the checks that warned."""
     def of_load(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[pd.to_numeric(frame["load_id"], errors="coerce") == load_id]
 
     file_rows, file_total = files_by_status(of_load(load_audit))
-    files = _plain_table("load-files", "Files seen by this load",
-                         ["Status", "Files", "Rows read", "Rows loaded", "Rows rejected"],
-                         file_rows, numeric_from=1, total=file_total)
     audit = of_load(load_audit)
     rejected = audit[audit["status"] == "rejected"].sort_values("file_name")
-    rejected_files = _plain_table(
-        "rejected-files", "Files this load set aside, and why",
-        ["File", "Why"], [[_text(r.file_name), _text(r.message)]
-                          for r in rejected.itertuples(index=False)], numeric_from=2)
     issues = _sort(of_load(data_quality), [("source", []), ("site", []),
                                            ("severity", SEVERITY_ORDER), ("rule", [])])
     issue_rows = [[_text(r.source) if not _is_missing(r.source) else "(file name)",
                    _text(r.site) if not _is_missing(r.site) else "—", _text(r.rule),
                    RULE_MEANING.get(r.rule, ""), _text(r.severity), _count(r.n)]
                   for r in issues.itertuples(index=False)]
-    counts = _plain_table("data-quality", "Data issues found by this load (the detail, with "
-                          "the file, row, column and value: `pmps issues`)",
-                          ["Source", "Site", "Rule", "Meaning", "Severity", "n"], issue_rows,
-                          numeric_from=5)
-    warned = _plain_table(
-        "warned-checks", "Checks of this load that warned (nothing is held back for them)",
-        ["Check", "What it found"], [[_text(r.check), _text(r.summary)]
-                                     for r in warnings.itertuples(index=False)],
-        numeric_from=2)
-    which = "no load recorded" if load_id is None else f"load {load_id}"
-    return _section("data-quality", f"Data quality ({which})",
-                    f"<h3>Files by status</h3>{files}<h3>Rejected files</h3>{rejected_files}"
-                    f"<h3>Data issues</h3>{counts}<h3>Checks that warned</h3>{warned}")
+    return {
+        "which": "no load recorded" if load_id is None else f"load {load_id}",
+        "files": Table("load-files", "Files seen by this load",
+                       ["Status", "Files", "Rows read", "Rows loaded", "Rows rejected"],
+                       file_rows, numeric_from=1, total=file_total),
+        "rejected_files": Table("rejected-files", "Files this load set aside, and why",
+                                ["File", "Why"],
+                                [[_text(r.file_name), _text(r.message)]
+                                 for r in rejected.itertuples(index=False)], numeric_from=2),
+        "issues": Table("data-quality", "Data issues found by this load (the detail, with the "
+                        "file, row, column and value: `pmps issues`)",
+                        ["Source", "Site", "Rule", "Meaning", "Severity", "n"], issue_rows,
+                        numeric_from=5),
+        "warned": Table("warned-checks", "Checks of this load that warned (nothing is held "
+                        "back for them)", ["Check", "What it found"],
+                        [[_text(r.check), _text(r.summary)]
+                         for r in warnings.itertuples(index=False)], numeric_from=2),
+    }
 
 
-def render_downloads() -> str:
-    items = "".join(f'<li><a href="{escape(path)}">{escape(path)}</a>: {escape(what)}</li>'
-                    for path, what in DOWNLOADS)
-    return _section("downloads", "Downloads", f'<ul class="downloads">{items}</ul>')
+@cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    return environment.get_template("report.html.j2")
 
 
 def render_report(tables: Mapping[str, pd.DataFrame],
@@ -574,24 +462,14 @@ def render_report(tables: Mapping[str, pd.DataFrame],
     load_id = latest_load_id(load_audit, data_quality)
     group_summary = _table(tables, "group_summary")
     stamp = generated_at.strftime("%Y-%m-%d %H:%M %Z").strip()
-    meta = (f"Load {load_id if load_id is not None else NA} · generated {stamp}")
-    sections = [
-        render_study_flow(_table(tables, "study_flow")),
-        render_group_summary(group_summary),
-        render_plots(group_summary),
-        render_change_summary(_table(tables, "change_summary")),
-        render_responder_summary(_table(tables, "responder_summary")),
-        render_data_quality(load_audit, data_quality, load_id, _table(tables, "warnings")),
-        render_downloads(),
-    ]
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
-        f"<title>{escape(TITLE)}</title>\n<style>{STYLESHEET}</style>\n</head>\n<body>\n<main>\n"
-        f"<header><h1>{escape(TITLE)}</h1>"
-        f'<p class="meta" id="report-meta">{escape(meta)}</p></header>\n'
-        + "\n".join(sections)
-        + "\n</main>\n</body>\n</html>\n"
-    )
+    return _template().render(
+        title=TITLE, content_security_policy=CONTENT_SECURITY_POLICY, no_rows_text=NO_ROWS,
+        meta=f"Load {load_id if load_id is not None else NA} · generated {stamp}",
+        study_flow=study_flow_section(_table(tables, "study_flow")),
+        group_summary=group_summary_section(group_summary),
+        plots=plots_section(group_summary),
+        change_summary=change_summary_section(_table(tables, "change_summary")),
+        responders=responder_section(_table(tables, "responder_summary")),
+        data_quality=data_quality_section(load_audit, data_quality, load_id,
+                                          _table(tables, "warnings")),
+        downloads=DOWNLOADS)
