@@ -7,7 +7,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f)
 
-.PHONY: demo test lint dbt-parse dev bench docs clean
+.PHONY: demo test test-unit lint dbt-parse dev bench docs clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(INSTALLED)
 
 test: $(MANIFEST) lint
 	$(BIN)/pytest
+
+# The unit tests alone (no load is run): seconds, for the edit-and-check loop.
+test-unit: $(INSTALLED)
+	$(BIN)/pytest tests/unit
 
 # dbt's documentation of the models, seeds and tests (served by `make docs-serve`).
 docs: $(MANIFEST)

@@ -8,7 +8,7 @@ import polars as pl
 
 from pipelines.core.reference import mme_factors
 from schemas import fields
-from schemas.checks import (
+from schemas.columns import (
     RowRule,
     SchemaContext,
     optional,

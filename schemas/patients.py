@@ -6,7 +6,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas import fields
-from schemas.checks import (
+from schemas.columns import (
     SchemaContext,
     optional,
     optional_date,

@@ -7,7 +7,7 @@ import polars as pl
 
 from pipelines.core.reference import procedure_codes
 from schemas import fields
-from schemas.checks import SchemaContext, optional, required, required_date, rule_check
+from schemas.columns import SchemaContext, optional, required, required_date, rule_check
 from schemas.source import LINEAGE_COLUMNS, SourceSpec, lineage
 
 REQUIRED = ("mrn", "procedure_date", "procedure")

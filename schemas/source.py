@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pandera.polars as pa
 import polars as pl
 
-from schemas.checks import RowRule, SchemaContext
+from schemas.columns import RowRule, SchemaContext
 
 ROW_NUMBER = "row_number"  # the row's line in its file, kept with every row and issue
 

@@ -5,7 +5,7 @@ syndrome" (Indian J Palliat Care 2019): 20 women, Group 1 (n=16) received neural
 interventions (NI) followed by a course of ultrasound-guided dry needling (USGDN), Group 2
 (n=4) received USGDN only. Every person, name and date is invented.
 
-The per-patient scores in :data:`SCORE_TABLE` were found by a search (tests/score_search.py)
+The per-patient scores in :data:`SCORE_TABLE` were found by a search (tests/unit/score_search.py)
 so that the per-group mean (SD) of the scores recomputed from the written questionnaire items
 reproduces the study's published table exactly; the tests re-run the search. This module only
 writes files; the pipeline's scoring never imports it. Item names, MME factors and painDETECT
@@ -48,7 +48,7 @@ PARAMS = ("NRS", "PAINDETECT", "DASH")
 
 # Per-patient score units, one tuple per patient (Group order = MRN order), one value per
 # event of the group. NRS and PAINDETECT are the scores; DASH is (item sum - 30), i.e.
-# DASH score = value * 5 / 6. Found by tests/score_search.py (search_score_table(group, param,
+# DASH score = value * 5 / 6. Found by tests/unit/score_search.py (search_score_table(group, param,
 # SEED)); the tests re-run the search and re-verify these against the published table.
 # fmt: off
 SCORE_TABLE: dict[int, dict[str, tuple[tuple[int, ...], ...]]] = {

@@ -44,7 +44,7 @@ from pipelines.ingest.readers import (
 from pipelines.ingest.validation import check_export
 from pipelines.publish.release import finish_interrupted_release
 from schemas import SOURCE_SPECS
-from schemas.checks import SchemaContext
+from schemas.columns import SchemaContext
 from schemas.fields import DATE_CELL
 from schemas.source import ROW_NUMBER
 

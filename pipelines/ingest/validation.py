@@ -19,7 +19,7 @@ from pipelines.core.issues import ISSUE_SCHEMA, REJECTED_ROW, REJECTED_VALUE, wi
 from pipelines.ingest.landing import LandingFile
 from pipelines.ingest.readers import ExportTable
 from schemas import SOURCE_SPECS
-from schemas.checks import NOT_NULLABLE, RowRule, SchemaContext
+from schemas.columns import NOT_NULLABLE, RowRule, SchemaContext
 from schemas.fields import date_cell_column
 from schemas.source import ROW_NUMBER
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.attack import SECRETS, environment, plant_secrets, pmps_command, write_demo
-from tests.conftest import PROJECT_ROOT, read_table
+from tests.e2e.attack import SECRETS, environment, plant_secrets, pmps_command, write_demo
+from tests.e2e.harness import PROJECT_ROOT, read_table
 
 # ---- privacy -----------------------------------------------------------------------------
 

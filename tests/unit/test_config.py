@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.core.config import ConfigError, SiteConfig, load_config, parse_site
 
-PROJECT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "pmps.yaml"
+PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "pmps.yaml"
 
 SPEC_EXAMPLE = """\
 landing_dir: data/landing

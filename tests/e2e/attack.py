@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import PSEUDONYM_KEY, run_pmps
+from tests.e2e.harness import PSEUDONYM_KEY, run_pmps
 
 DEMO = "20261102"
 # Distinctive identifiers planted into the demo cohort's first patient.

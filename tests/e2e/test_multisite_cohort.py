@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from tests.conftest import MULTISITE, PSEUDONYM_KEY, read_table
-from tests.expected_tables import differences, with_patient_key
+from tests.e2e.expected_tables import differences, with_patient_key
+from tests.e2e.harness import MULTISITE, PSEUDONYM_KEY, read_table
 
 EXPECTED = MULTISITE / "expected"
 KEY = PSEUDONYM_KEY.encode()

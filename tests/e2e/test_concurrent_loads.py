@@ -10,8 +10,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.attack import environment, plant_secrets, pmps_command, published_load_ids, write_demo
-from tests.conftest import PROJECT_ROOT, read_table, run_pmps
+from tests.e2e.attack import (
+    environment,
+    plant_secrets,
+    pmps_command,
+    published_load_ids,
+    write_demo,
+)
+from tests.e2e.harness import PROJECT_ROOT, read_table, run_pmps
 
 # ---- one load at a time, and readers during loads --------------------------------------------
 

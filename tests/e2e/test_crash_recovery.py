@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.attack import (
+from tests.e2e.attack import (
     environment,
     landing_digest,
     plant_secrets,
@@ -21,8 +21,8 @@ from tests.attack import (
     published_load_ids,
     write_demo,
 )
-from tests.conftest import run_pmps
-from tests.regression import differences, snapshot
+from tests.e2e.harness import run_pmps
+from tests.e2e.regression import differences, snapshot
 
 # ---- crashes ---------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ summary CSVs as published, and the text of every table of ``report.html``. Snaps
 as Parquet (zstd) and compared cell by cell: rows are matched after sorting, numbers within
 1e-9 (SQL and NumPy sum in different orders), everything else exactly.
 
-    .venv/bin/python -m tests.regression record DIR   # re-record tests/recorded/registry_2000
+    .venv/bin/python -m tests.e2e.regression record DIR  # re-record recorded/registry_2000
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def differences(found: pd.DataFrame, wanted: pd.DataFrame, name: str,
 def record(work: Path) -> None:
     """Load the registry twice with the current code and store both snapshots."""
     from pipelines.demo.registry import write_changed_snapshot, write_registry_exports
-    from tests.conftest import run_pmps
+    from tests.e2e.harness import run_pmps
 
     landing, warehouse = work / "landing", work / "warehouse"
     write_registry_exports(landing, PATIENTS, seed=SEED, faults=True)

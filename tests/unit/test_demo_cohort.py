@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.demo import study
 from schemas import SOURCE_SPECS
-from tests import score_search
+from tests.unit import score_search
 
 EXPORT_DATE = date(2026, 11, 2)
 FILE_NAMES = {

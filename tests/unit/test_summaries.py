@@ -27,7 +27,7 @@ from pipelines.publish.summaries import (
     round_half_away,
 )
 
-SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 VISIT_ORDER = {"BASELINE": 0, "POST_NI": 1, "POST_USGDN": 2, "FU_3M": 3, "FU_6M": 4}
 G1, G2 = "NI_USGDN", "USGDN_ONLY"
 

@@ -1,15 +1,15 @@
 """A generated registry of 2 000 patients with planted faults, loaded twice through the real
 `pmps load` (the second time after one site's questionnaires snapshot changed), must publish
 what the pipeline published before its data path moved to Arrow and DuckDB, cell by cell
-(tests/recorded/registry_2000, see its README). It also runs the scale path in CI."""
+(tests/e2e/recorded/registry_2000, see its README). It also runs the scale path in CI."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipelines.demo.registry import write_changed_snapshot
-from tests.conftest import run_pmps
-from tests.regression import PATIENTS, RECORDED, SEED, differences, load, snapshot
+from tests.e2e.harness import run_pmps
+from tests.e2e.regression import PATIENTS, RECORDED, SEED, differences, load, snapshot
 
 
 @pytest.fixture(scope="module")

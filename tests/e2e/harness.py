@@ -1,4 +1,5 @@
-"""Shared fixtures: real loads through the `pmps` command into temporary warehouses."""
+"""The end-to-end tests' harness: the real `pmps` command run in a subprocess, tables read
+back from the DuckDB files it writes, and the sample folders copied into temporary landings."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED = PROJECT_ROOT.parent / "shared"
 MULTISITE = SHARED / "samples" / "multisite"
 PSEUDONYM_KEY = "test-pseudonym-key"
@@ -58,17 +58,6 @@ class LoadedWarehouse:
         return read_table(self.analytics, f"SELECT * FROM {name}")
 
 
-@pytest.fixture(scope="session")
-def demo_load(tmp_path_factory) -> LoadedWarehouse:
-    """The bundled demo cohort written and loaded once, in its own temporary folder."""
-    root = tmp_path_factory.mktemp("demo")
-    landing, warehouse = root / "landing", root / "warehouse"
-    outputs = [run_pmps("demo", "--landing", str(landing), cwd=root),
-               run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse),
-                        cwd=root)]
-    return LoadedWarehouse(root, landing, warehouse, outputs)
-
-
 def copy_sample_folder(source: Path, target: Path) -> None:
     """Copy a sample folder, turning the manifest's symbolic links back into links (a copy of
     shared/ may have flattened them into small text files holding the target)."""
@@ -86,20 +75,3 @@ def copy_sample_folder(source: Path, target: Path) -> None:
             shutil.copy2(path, destination)
         if destination.exists() and not destination.is_symlink():
             destination.chmod(0o644 if destination.is_file() else 0o755)
-
-
-@pytest.fixture(scope="session")
-def multisite_loads(tmp_path_factory) -> LoadedWarehouse:
-    """The four-site sample: landing/ loaded, then late/ copied in and loaded again."""
-    if not MULTISITE.is_dir():
-        pytest.skip(f"the multi-site sample is not at {MULTISITE}")
-    root = tmp_path_factory.mktemp("multisite")
-    landing, warehouse = root / "landing", root / "warehouse"
-    copy_sample_folder(MULTISITE / "landing", landing)
-    shutil.copytree(MULTISITE / "extra", root / "extra")
-    args = ("load", "--config", str(MULTISITE / "config.yaml"), "--landing", str(landing),
-            "--warehouse", str(warehouse))
-    outputs = [run_pmps(*args, cwd=root)]
-    copy_sample_folder(MULTISITE / "late", landing)
-    outputs.append(run_pmps(*args, cwd=root))
-    return LoadedWarehouse(root, landing, warehouse, outputs)

@@ -1,5 +1,5 @@
 """Bad input end to end (CONTRACT.md sections 1-3): a small two-site landing folder with every
-rule of section 3 planted at a known file, row and column (tests/landing_builders.py), loaded
+rule of section 3 planted at a known file, row and column (tests/e2e/landing_builders.py), loaded
 three times through the real `pmps load`:
 
 1. the first delivery;
@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import PSEUDONYM_KEY, read_table, run_pmps
-from tests.landing_builders import BETA_CONFIG, add_second_delivery, build_first_landing
+from tests.e2e.harness import PSEUDONYM_KEY, read_table, run_pmps
+from tests.e2e.landing_builders import BETA_CONFIG, add_second_delivery, build_first_landing
 
 SEVERITY = {
     **dict.fromkeys(["bad_file_name", "unreadable_file", "missing_columns", "empty_snapshot",

@@ -20,7 +20,7 @@ import duckdb
 from pipelines.defs.resources import PmpsSettings
 from pipelines.defs.schedules import nightly_schedule
 from pipelines.defs.sensors import landing_folder_sensor
-from tests.conftest import PROJECT_ROOT, read_table, run_pmps
+from tests.e2e.harness import PROJECT_ROOT, read_table, run_pmps
 
 
 def evaluate_sensor(landing, cursor=None):

@@ -14,7 +14,7 @@ from pipelines.ingest.landing import ExportName, LandingFile
 from pipelines.ingest.readers import build_table
 from pipelines.ingest.validation import CheckedExport, check_export
 from schemas import SOURCE_SPECS
-from schemas.checks import SchemaContext
+from schemas.columns import SchemaContext
 
 EXPORT_DATE = dt.date(2026, 11, 24)
 DEFAULT = SiteConfig()

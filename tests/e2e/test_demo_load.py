@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from pipelines.core.tables import TABLE_DDL
-from tests.conftest import PROJECT_ROOT, SHARED, read_table, run_pmps
+from tests.e2e.harness import PROJECT_ROOT, SHARED, read_table, run_pmps
 
 # Vas & Pai 2019, the published table: mean (SD) per group and visit.
 PUBLISHED_TABLE = {
@@ -109,8 +109,6 @@ def test_loading_the_same_folder_again_gives_the_same_tables(demo_load, tmp_path
     for _ in range(2):
         run_pmps("load", "--landing", str(demo_load.landing), "--warehouse", str(warehouse),
                  cwd=tmp_path)
-    from tests.conftest import read_table
-
     for name, frame in first.items():
         again = read_table(warehouse / "analytics.duckdb", f"SELECT * FROM {name}")
         assert again.equals(frame), name

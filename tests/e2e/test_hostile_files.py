@@ -12,8 +12,8 @@ import pytest
 
 from benchmarks.bench import measure
 from pipelines.core.tables import TABLE_DDL
-from tests.attack import DEMO, environment, landing_digest, pmps_command, write_demo
-from tests.conftest import read_table
+from tests.e2e.attack import DEMO, environment, landing_digest, pmps_command, write_demo
+from tests.e2e.harness import read_table
 
 # ---- hostile files (CONTRACT.md section 1) --------------------------------------------------
 

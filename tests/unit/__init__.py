@@ -1,0 +1,1 @@
+"""Fast tests of the pure functions, the parsers and the report; no load is run."""
