@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.core.reference import SOURCES
-from pipelines.core.tables import TABLE_DDL, columns_of
+from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
 
 SAMPLE_SIZE = 5
 
@@ -56,7 +56,7 @@ def missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     for table, column in found:
         columns.setdefault(table, set()).add(column)
     faults = []
-    for table in TABLE_DDL:
+    for table in PUBLISHED_COLUMNS:
         if table not in columns:
             faults.append(f"table {table} is missing")
             continue

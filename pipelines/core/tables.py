@@ -1,38 +1,67 @@
 """The published tables of analytics.duckdb and their columns, declared once (CONTRACT.md
-section 4): the publish step creates them from here, the checks and the dictionary read them."""
+section 4): the publish step creates them from here; the structure check, the report, the dictionary
+and the exports read them."""
 
 from __future__ import annotations
 
 from pipelines.core import warehouse
+from pipelines.core.warehouse import Columns
 
-# The published tables and their column types (CONTRACT.md section 4).
-TABLE_DDL: dict[str, str] = {
-    "patients": """patient_key VARCHAR, site VARCHAR, group_code VARCHAR, in_analysis BOOLEAN,
-        exclusion_reason VARCHAR, age_at_index INTEGER, sex VARCHAR, mastectomy_side VARCHAR,
-        months_since_mastectomy INTEGER, ni_types VARCHAR, usgdn_sessions INTEGER""",
-    "outcomes": """patient_key VARCHAR, site VARCHAR, group_code VARCHAR, in_analysis BOOLEAN,
-        visit_code VARCHAR, visit_order INTEGER, study_day INTEGER, param_code VARCHAR,
-        value DOUBLE, category VARCHAR, is_prorated BOOLEAN, phq9_item9_positive BOOLEAN,
-        is_baseline BOOLEAN, baseline_value DOUBLE, change DOUBLE, pct_change DOUBLE,
-        pre_usgdn_value DOUBLE, change_from_pre_usgdn DOUBLE""",
-    "questionnaire_items": """patient_key VARCHAR, site VARCHAR, visit_code VARCHAR,
-        param_code VARCHAR, item VARCHAR, response INTEGER""",
-    "group_summary": """group_code VARCHAR, visit_code VARCHAR, visit_order INTEGER,
-        param_code VARCHAR, n INTEGER, mean DOUBLE, sd DOUBLE, median DOUBLE, q1 DOUBLE,
-        q3 DOUBLE, min DOUBLE, max DOUBLE, mean_sd VARCHAR""",
-    "change_summary": """group_code VARCHAR, visit_code VARCHAR, visit_order INTEGER,
-        param_code VARCHAR, reference VARCHAR, n_pairs INTEGER, mean_change DOUBLE,
-        sd_change DOUBLE, ci95_low DOUBLE, ci95_high DOUBLE, p_wilcoxon DOUBLE,
-        p_ttest DOUBLE""",
-    "responder_summary": """group_code VARCHAR, visit_code VARCHAR, visit_order INTEGER,
-        criterion VARCHAR, n_evaluable INTEGER, n_responders INTEGER, pct_responders DOUBLE""",
-    "study_flow": """site VARCHAR, step INTEGER, stage VARCHAR, reason VARCHAR, n INTEGER""",
+# The published tables and their columns, in order (CONTRACT.md section 4).
+PUBLISHED_COLUMNS: dict[str, Columns] = {
+    "patients": {
+        "patient_key": "VARCHAR", "site": "VARCHAR", "group_code": "VARCHAR",
+        "in_analysis": "BOOLEAN", "exclusion_reason": "VARCHAR", "age_at_index": "INTEGER",
+        "sex": "VARCHAR", "mastectomy_side": "VARCHAR",
+        "months_since_mastectomy": "INTEGER", "ni_types": "VARCHAR",
+        "usgdn_sessions": "INTEGER",
+    },
+    "outcomes": {
+        "patient_key": "VARCHAR", "site": "VARCHAR", "group_code": "VARCHAR",
+        "in_analysis": "BOOLEAN", "visit_code": "VARCHAR", "visit_order": "INTEGER",
+        "study_day": "INTEGER", "param_code": "VARCHAR", "value": "DOUBLE",
+        "category": "VARCHAR", "is_prorated": "BOOLEAN", "phq9_item9_positive": "BOOLEAN",
+        "is_baseline": "BOOLEAN", "baseline_value": "DOUBLE", "change": "DOUBLE",
+        "pct_change": "DOUBLE", "pre_usgdn_value": "DOUBLE",
+        "change_from_pre_usgdn": "DOUBLE",
+    },
+    "questionnaire_items": {
+        "patient_key": "VARCHAR", "site": "VARCHAR", "visit_code": "VARCHAR",
+        "param_code": "VARCHAR", "item": "VARCHAR", "response": "INTEGER",
+    },
+    "group_summary": {
+        "group_code": "VARCHAR", "visit_code": "VARCHAR", "visit_order": "INTEGER",
+        "param_code": "VARCHAR", "n": "INTEGER", "mean": "DOUBLE", "sd": "DOUBLE",
+        "median": "DOUBLE", "q1": "DOUBLE", "q3": "DOUBLE", "min": "DOUBLE",
+        "max": "DOUBLE", "mean_sd": "VARCHAR",
+    },
+    "change_summary": {
+        "group_code": "VARCHAR", "visit_code": "VARCHAR", "visit_order": "INTEGER",
+        "param_code": "VARCHAR", "reference": "VARCHAR", "n_pairs": "INTEGER",
+        "mean_change": "DOUBLE", "sd_change": "DOUBLE", "ci95_low": "DOUBLE",
+        "ci95_high": "DOUBLE", "p_wilcoxon": "DOUBLE", "p_ttest": "DOUBLE",
+    },
+    "responder_summary": {
+        "group_code": "VARCHAR", "visit_code": "VARCHAR", "visit_order": "INTEGER",
+        "criterion": "VARCHAR", "n_evaluable": "INTEGER", "n_responders": "INTEGER",
+        "pct_responders": "DOUBLE",
+    },
+    "study_flow": {
+        "site": "VARCHAR", "step": "INTEGER", "stage": "VARCHAR", "reason": "VARCHAR",
+        "n": "INTEGER",
+    },
     "load_audit": warehouse.LOAD_FILE_COLUMNS,
-    "data_quality": """load_id INTEGER, source VARCHAR, site VARCHAR, rule VARCHAR,
-        severity VARCHAR, n INTEGER""",
+    "data_quality": {
+        "load_id": "INTEGER", "source": "VARCHAR", "site": "VARCHAR", "rule": "VARCHAR",
+        "severity": "VARCHAR", "n": "INTEGER",
+    },
 }
+
+# CREATE TABLE column lists, made from the declaration above.
+TABLE_DDL: dict[str, str] = {table: warehouse.column_ddl(columns)
+                             for table, columns in PUBLISHED_COLUMNS.items()}
 
 
 def columns_of(table: str) -> list[str]:
-    """The published columns of ``table``, from its DDL."""
-    return [part.split()[0] for part in TABLE_DDL[table].replace("\n", " ").split(",")]
+    """The published columns of ``table``, in order."""
+    return list(PUBLISHED_COLUMNS[table])

@@ -25,19 +25,41 @@ PRIVATE_UMASK = 0o077
 # DuckDB's own memory for one connection; the load's other memory is Python's and dbt's.
 MEMORY_LIMIT = "1GB"
 
-LOAD_FILE_COLUMNS = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
-    export_date DATE, sha256 VARCHAR, status VARCHAR, rows_read INTEGER, rows_loaded INTEGER,
-    rows_rejected INTEGER, message VARCHAR, loaded_at TIMESTAMP"""
+Columns = dict[str, str]
+"""A table's columns in order: name -> DuckDB type."""
 
-ISSUE_DDL = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
-    row_number INTEGER, "column" VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR,
-    message VARCHAR"""
+
+def column_ddl(columns: Columns) -> str:
+    """The column list of a CREATE TABLE for ``columns``."""
+    return ", ".join(f'"{name}" {type_}' for name, type_ in columns.items())
+
+
+# The files each load saw (main.load_audit, published as load_audit).
+LOAD_FILE_COLUMNS: Columns = {
+    "load_id": "INTEGER", "file_name": "VARCHAR", "source": "VARCHAR", "site": "VARCHAR",
+    "export_date": "DATE", "sha256": "VARCHAR", "status": "VARCHAR", "rows_read": "INTEGER",
+    "rows_loaded": "INTEGER", "rows_rejected": "INTEGER", "message": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+}
+
+# One data issue: where it is (file, row, column), the value and the rule.
+ISSUE_COLUMNS: Columns = {
+    "load_id": "INTEGER", "file_name": "VARCHAR", "source": "VARCHAR", "site": "VARCHAR",
+    "row_number": "INTEGER", "column": "VARCHAR", "value": "VARCHAR", "rule": "VARCHAR",
+    "severity": "VARCHAR", "message": "VARCHAR",
+}
 
 # This load's files: status, rejection rule and accounting (rows are filled in by source).
-LANDING_FILES_DDL = """load_id INTEGER, file_name VARCHAR, source VARCHAR, site VARCHAR,
-    export_date DATE, sha256 VARCHAR, status VARCHAR, rule VARCHAR, message VARCHAR,
-    rows_read INTEGER, rows_loaded INTEGER, rows_rejected INTEGER, loaded_at TIMESTAMP,
-    staged_as VARCHAR"""
+LANDING_FILES_COLUMNS: Columns = {
+    "load_id": "INTEGER", "file_name": "VARCHAR", "source": "VARCHAR", "site": "VARCHAR",
+    "export_date": "DATE", "sha256": "VARCHAR", "status": "VARCHAR", "rule": "VARCHAR",
+    "message": "VARCHAR", "rows_read": "INTEGER", "rows_loaded": "INTEGER",
+    "rows_rejected": "INTEGER", "loaded_at": "TIMESTAMP", "staged_as": "VARCHAR",
+}
+
+LOAD_FILE_DDL = column_ddl(LOAD_FILE_COLUMNS)
+ISSUE_DDL = column_ddl(ISSUE_COLUMNS)
+LANDING_FILES_DDL = column_ddl(LANDING_FILES_COLUMNS)
 
 # Issue tables of this load: one per step that finds issues, unioned by `load_issues`.
 ISSUE_TABLES = ("ingest.issues_landing", *(f"ingest.issues_{s}" for s in SOURCES))
@@ -60,7 +82,7 @@ def fresh_work_dir(warehouse_dir: Path) -> Path:
 SCHEMA_DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS ingest",
-    f"CREATE TABLE IF NOT EXISTS main.load_audit ({LOAD_FILE_COLUMNS})",
+    f"CREATE TABLE IF NOT EXISTS main.load_audit ({LOAD_FILE_DDL})",
     f"CREATE TABLE IF NOT EXISTS main.data_issues ({ISSUE_DDL})",
 ]
 

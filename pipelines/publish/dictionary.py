@@ -3,7 +3,7 @@ its type, description, unit and allowed values.
 
 One source each: the dbt YAML of the marts (dbt_project/models/marts/<table>.yml) describes the
 tables dbt builds; the declarations below describe those the publish step computes. Types come
-from the published columns (tables.TABLE_DDL); code lists from the seeds (reference.py). The
+from the published columns (tables.PUBLISHED_COLUMNS); code lists from the seeds (reference.py). The
 dictionary is written into analytics.duckdb as COMMENT ON (so `duckdb_columns()` and BI tools
 show it) and as published/data_dictionary.csv.
 """
@@ -166,17 +166,15 @@ def mart_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
 
 
 def entries() -> list[Entry]:
-    """The dictionary of every published table, in the order of tables.TABLE_DDL."""
-    from pipelines.core.tables import TABLE_DDL, columns_of
+    """The dictionary of every published table, in the order of tables.PUBLISHED_COLUMNS."""
+    from pipelines.core.tables import PUBLISHED_COLUMNS
 
     described = {**mart_descriptions(), **COMPUTED_TABLES}
     rows = []
-    for table, ddl in TABLE_DDL.items():
+    for table, types in PUBLISHED_COLUMNS.items():
         description, columns = described[table]
         rows.append(Entry(table, "", "TABLE", description))
-        types = {part.split()[0]: part.split()[1] for part in
-                 ddl.replace("\n", " ").split(",")}
-        for column in columns_of(table):
+        for column in types:
             unit = UNITS.get((table, column), UNITS.get(column, ""))
             rows.append(Entry(table, column, types[column], columns.get(column, ""), unit,
                               allowed_values().get(column, "")))

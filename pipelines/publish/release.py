@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.core import quality, warehouse
-from pipelines.core.tables import TABLE_DDL, columns_of
+from pipelines.core.tables import PUBLISHED_COLUMNS, TABLE_DDL, columns_of
 from pipelines.publish import dictionary, exports, issue_log, summaries
 
 ANALYTICS_DB = "analytics.duckdb"
@@ -141,7 +141,7 @@ def stage_release(warehouse_dir: Path) -> dict[str, int]:
         for table in SUMMARY_CSVS:
             con.execute(f"COPY {table} TO '{folder / PUBLISHED_DIR / table}.csv' (HEADER)")
         rows = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in TABLE_DDL}
+                for table in PUBLISHED_COLUMNS}
         con.execute("CHECKPOINT")
     finally:
         con.close()

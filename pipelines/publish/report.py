@@ -24,7 +24,7 @@ import pandas as pd
 
 from pipelines.core.issues import RULE_MEANING
 from pipelines.core.reference import responder_criteria
-from pipelines.core.tables import TABLE_DDL, columns_of
+from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
 from pipelines.publish.summaries import ALL_GROUPS, GROUP_ORDER, PARAM_ORDER, round_half_away
 
 TITLE = "Ultrasound-guided dry needling for postmastectomy pain syndrome: outcomes"
@@ -92,7 +92,8 @@ def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
     try:
         return tables[name]
     except KeyError:
-        return pd.DataFrame(columns=columns_of(name) if name in TABLE_DDL else WARNING_COLUMNS)
+        columns = columns_of(name) if name in PUBLISHED_COLUMNS else WARNING_COLUMNS
+        return pd.DataFrame(columns=columns)
 
 
 def _is_missing(value: object) -> bool:

@@ -462,7 +462,7 @@ def hand_made_warehouse(warehouse_dir: Path) -> None:
         for table, extra in (("patients", ", mrn VARCHAR"), ("outcomes", ", mrn VARCHAR"),
                              ("questionnaire_items", "")):
             con.execute(f"CREATE TABLE main.{table} ({tables.TABLE_DDL[table]}{extra})")
-        con.execute(f"CREATE TABLE ingest.load_audit ({warehouse.LOAD_FILE_COLUMNS})")
+        con.execute(f"CREATE TABLE ingest.load_audit ({warehouse.LOAD_FILE_DDL})")
         con.execute(f"CREATE TABLE ingest.landing_files ({warehouse.LANDING_FILES_DDL})")
         con.execute("INSERT INTO ingest.landing_files (load_id) VALUES (2)")
         con.execute(f"CREATE TABLE main.load_data_issues ({warehouse.ISSUE_DDL})")
