@@ -17,12 +17,15 @@ from functools import cache
 
 import polars as pl
 
+from pipelines.core.reference import code_list
+
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 REDCAP_EVENT = r"^([a-z0-9_]+?)_arm_[0-9]+$"
 
-SEX = {"f": "female", "female": "female", "m": "male", "male": "male", "o": "other",
-       "other": "other", "x": "other"}
-MASTECTOMY_SIDES = ("left", "right", "bilateral")
+# The codes come from the code_lists seed; a clinic's one-letter spellings map onto them.
+SEX = {**{code: code for code in code_list("sex")}, "f": "female", "m": "male", "o": "other",
+       "x": "other"}
+MASTECTOMY_SIDES = tuple(code_list("mastectomy_side"))
 TREATMENT_GROUPS = (1, 2)
 
 

@@ -8,6 +8,7 @@ import polars as pl
 
 REJECTED_FILE, REJECTED_ROW, REJECTED_VALUE, WARNING = (
     "rejected_file", "rejected_row", "rejected_value", "warning")
+SEVERITIES = (REJECTED_FILE, REJECTED_ROW, REJECTED_VALUE, WARNING)  # the order reports use
 
 RULE_SEVERITY: dict[str, str] = {
     "bad_file_name": REJECTED_FILE,

@@ -91,11 +91,57 @@ def score_categories() -> tuple[str, ...]:
     return tuple(row["category"] for row in _read_seed("score_categories"))
 
 
+@dataclass(frozen=True)
+class Parameter:
+    param_code: str
+    instrument: str
+    short_name: str  # as tables and plots name it (NRS pain)
+    unit: str  # of a parameter that is not a score (MME/day); empty for the scores
+    score_min: float | None
+    score_max: float | None
+
+    @property
+    def label(self) -> str:
+        """The short name with its scale: ``NRS pain 0–10``, ``Opioid use (MME/day)``."""
+        if self.unit:
+            return f"{self.short_name} ({self.unit})"
+        low, high = (f"{bound:g}".replace("-", "\u2212") for bound in (self.score_min,
+                                                                        self.score_max))
+        return f"{self.short_name} {low}\u2013{high}"
+
+
 @cache
+def parameters() -> dict[str, Parameter]:
+    """The outcome parameters in their display order (the parameters seed)."""
+    rows = sorted(_read_seed("parameters"), key=lambda row: int(row["display_order"]))
+    return {row["param_code"]: Parameter(
+        row["param_code"], row["instrument"], row["short_name"], row["unit"],
+        float(row["score_min"]) if row["score_min"] else None,
+        float(row["score_max"]) if row["score_max"] else None) for row in rows}
+
+
 def parameter_order() -> list[str]:
     """Parameter codes in their display order (the parameters seed)."""
-    rows = sorted(_read_seed("parameters"), key=lambda row: int(row["display_order"]))
-    return [row["param_code"] for row in rows]
+    return list(parameters())
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    label: str
+    short_label: str  # the label in dense tables; the label itself when the seed has none
+
+
+@cache
+def code_list(list_name: str) -> dict[str, Code]:
+    """A small code list of the code_lists seed (group_code, exclusion_reason, sex,
+    mastectomy_side): code -> its labels, in display order."""
+    rows = sorted((row for row in _read_seed("code_lists") if row["list_name"] == list_name),
+                  key=lambda row: int(row["display_order"]))
+    if not rows:
+        raise KeyError(f"no code list {list_name!r} in code_lists.csv")
+    return {row["code"]: Code(row["code"], row["label"], row["short_label"] or row["label"])
+            for row in rows}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ FILE_NAME = re.compile(
     re.IGNORECASE | re.ASCII)
 
 LOADED, SUPERSEDED, DUPLICATE, REJECTED = "loaded", "superseded", "duplicate_file", "rejected"
+FILE_STATUSES = (LOADED, SUPERSEDED, DUPLICATE, REJECTED)  # the order reports use
 
 
 @dataclass(frozen=True)

@@ -17,22 +17,19 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.core.issues import RULE_SEVERITY
+from pipelines.core.issues import RULE_SEVERITY, SEVERITIES
 from pipelines.core.reference import (
     SEEDS_DIR,
+    code_list,
     parameter_order,
     responder_criteria,
     score_categories,
     visit_orders,
 )
+from pipelines.ingest.landing import FILE_STATUSES
+from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
 MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"
-GROUPS = ("NI_USGDN", "USGDN_ONLY")
-ALL_GROUPS = "ALL"
-STATUSES = ("loaded", "superseded", "duplicate_file", "rejected")
-SEVERITIES = ("rejected_file", "rejected_row", "rejected_value", "warning")
-REFERENCES = ("BASELINE", "PRE_USGDN")
-EXCLUSION_REASONS = ("no_usgdn", "no_procedures")
 
 
 @dataclass(frozen=True)
@@ -55,17 +52,18 @@ def _codes(values) -> str:
 def allowed_values() -> dict[str, str]:
     """Column name -> the codes it may hold (the same name means the same codes)."""
     return {
-        "group_code": _codes((*GROUPS, ALL_GROUPS)) + " (ALL in the summaries only)",
+        "group_code": _codes((*code_list("group_code"), ALL_GROUPS))
+        + " (ALL in the summaries only)",
         "visit_code": _codes(visit_orders()),
         "visit_order": _codes(str(order) for order in visit_orders().values()),
         "param_code": _codes(parameter_order()),
         "category": _codes(score_categories()),
         "criterion": _codes(c.criterion for c in responder_criteria()),
         "reference": _codes(REFERENCES),
-        "sex": "female, male, other",
-        "mastectomy_side": "left, right, bilateral",
-        "exclusion_reason": _codes(EXCLUSION_REASONS),
-        "status": _codes(STATUSES),
+        "sex": _codes(code_list("sex")),
+        "mastectomy_side": _codes(code_list("mastectomy_side")),
+        "exclusion_reason": _codes(code_list("exclusion_reason")),
+        "status": _codes(FILE_STATUSES),
         "severity": _codes(SEVERITIES),
         "rule": _codes(RULE_SEVERITY),
         "in_analysis": "true, false",

@@ -21,17 +21,14 @@ import duckdb
 import polars as pl
 
 from pipelines.core.reference import (
+    code_list,
     parameter_order,
     responder_criteria,
     score_categories,
     visit_orders,
 )
-from pipelines.publish.dictionary import (
-    EXCLUSION_REASONS,
-    GROUPS,
-    REFERENCES,
-    entries,
-)
+from pipelines.publish.dictionary import entries
+from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
 PARQUET_DIR, SPSS_DIR, STATA_DIR = "parquet", "spss", "stata"
 ANALYSIS_TABLES = ("patients", "outcomes", "group_summary", "change_summary",
@@ -41,8 +38,7 @@ STATA_LABEL_LENGTH = 80  # Stata's longest variable label
 PARALLEL_FROM_ROWS = 200_000  # below this, starting two processes costs more than it saves
 
 
-GROUP_LABELS = {"NI_USGDN": "Group 1: neural intervention then USGDN",
-                "USGDN_ONLY": "Group 2: USGDN only", "ALL": "Both groups"}
+ALL_GROUPS_LABEL = "Both groups"
 
 
 @cache
@@ -51,16 +47,18 @@ def coded_columns() -> dict[str, tuple[dict[str, int], dict[int, str]]]:
     Visits keep their visit_order as number; other codes are numbered from 1 in order."""
     criteria = responder_criteria()
     codes: dict[str, tuple[dict[str, int], dict[str, str]]] = {
-        "group_code": (_numbered((*GROUPS, "ALL")), GROUP_LABELS),
+        "group_code": (_numbered((*code_list("group_code"), ALL_GROUPS)),
+                       {**{g.code: g.label for g in code_list("group_code").values()},
+                        ALL_GROUPS: ALL_GROUPS_LABEL}),
         "visit_code": (dict(visit_orders()), {}),
         "param_code": (_numbered(parameter_order()), {}),
         "category": (_numbered(score_categories()), {}),
         "criterion": (_numbered(c.criterion for c in criteria),
                       {c.criterion: f"{c.criterion}: {c.description}" for c in criteria}),
         "reference": (_numbered(REFERENCES), {}),
-        "sex": (_numbered(("female", "male", "other")), {}),
-        "mastectomy_side": (_numbered(("left", "right", "bilateral")), {}),
-        "exclusion_reason": (_numbered(EXCLUSION_REASONS), {}),
+        "sex": (_numbered(code_list("sex")), {}),
+        "mastectomy_side": (_numbered(code_list("mastectomy_side")), {}),
+        "exclusion_reason": (_numbered(code_list("exclusion_reason")), {}),
     }
     return {column: (numbers, {number: labels.get(code, code)
                                for code, number in numbers.items()})

@@ -17,49 +17,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
 import jinja2
 import pandas as pd
 
-from pipelines.core.issues import RULE_MEANING
-from pipelines.core.reference import responder_criteria
+from pipelines.core.issues import RULE_MEANING, SEVERITIES
+from pipelines.core.reference import code_list, parameters, responder_criteria
 from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
-from pipelines.publish.summaries import ALL_GROUPS, GROUP_ORDER, PARAM_ORDER, round_half_away
+from pipelines.ingest.landing import FILE_STATUSES
+from pipelines.publish.summaries import (
+    ALL_GROUPS,
+    GROUP_ORDER,
+    PARAM_ORDER,
+    REFERENCES,
+    round_half_away,
+)
 
 TITLE = "Ultrasound-guided dry needling for postmastectomy pain syndrome: outcomes"
 NO_ROWS = "no rows"
 NA = "NA"
 
 
-class Parameter(NamedTuple):
-    name: str
-    label: str
-
-
-PARAMETERS: dict[str, Parameter] = {
-    "NRS": Parameter("NRS pain", "NRS pain 0–10"),
-    "PAINDETECT": Parameter("painDETECT", "painDETECT −1–38"),
-    "DASH": Parameter("DASH", "DASH 0–100"),
-    "PHQ9": Parameter("PHQ-9", "PHQ-9 0–27"),
-    "MME": Parameter("Opioid use", "Opioid use (MME/day)"),
-}
-GROUPS: dict[str, str] = {
-    "NI_USGDN": "Group 1: neural intervention then USGDN",
-    "USGDN_ONLY": "Group 2: USGDN only",
-    ALL_GROUPS: "All patients",
-}
+PARAMETERS = parameters()
+_STUDY_GROUPS = code_list("group_code")
+GROUPS: dict[str, str] = {**{g.code: g.label for g in _STUDY_GROUPS.values()},
+                          ALL_GROUPS: "All patients"}
 # The dense tables name the groups briefly and spell them out once in a note.
-GROUPS_SHORT: dict[str, str] = {"NI_USGDN": "Group 1", "USGDN_ONLY": "Group 2",
+GROUPS_SHORT: dict[str, str] = {**{g.code: g.short_label for g in _STUDY_GROUPS.values()},
                                 ALL_GROUPS: "All"}
-GROUPS_NOTE = "Group 1: neural intervention then USGDN; Group 2: USGDN only; All: both."
-REFERENCE_ORDER = ["BASELINE", "PRE_USGDN"]
+GROUPS_NOTE = "; ".join([*(g.label for g in _STUDY_GROUPS.values()), "All: both."])
 CRITERION_DEFINITIONS = {c.criterion: c.description for c in responder_criteria()}
 CRITERION_ORDER = list(CRITERION_DEFINITIONS)
-STATUS_ORDER = ["loaded", "superseded", "duplicate_file", "rejected"]
-SEVERITY_ORDER = ["rejected_file", "rejected_row", "rejected_value", "warning"]
-EXCLUSION_REASONS = {"no_usgdn": "no USGDN session, so no group",
-                     "no_procedures": "no accepted procedure at all"}
 # The outputs a reader can download beside the page (published/, relative links).
 DOWNLOADS = [("data_dictionary.csv", "data dictionary: every table and column, CSV"),
              ("parquet/", "every table as Parquet (dashboards)"),
@@ -70,9 +58,11 @@ DOWNLOADS = [("data_dictionary.csv", "data dictionary: every table and column, C
 WARNING_COLUMNS = ["check", "summary"]  # the warned checks the publish step passes
 
 # Plot colours from the colour-blind-safe Okabe-Ito palette; ALL is drawn as a quiet reference.
+# The study groups take the styles in the code_lists seed's order.
 GROUP_STYLES: dict[str, dict] = {
-    "NI_USGDN": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
-    "USGDN_ONLY": {"color": "#D55E00", "marker": "s", "linestyle": "-"},
+    **dict(zip(_STUDY_GROUPS, ({"color": "#0072B2", "marker": "o", "linestyle": "-"},
+                               {"color": "#D55E00", "marker": "s", "linestyle": "-"}),
+               strict=False)),
     ALL_GROUPS: {"color": "#7f7f7f", "marker": "o", "markersize": 3, "linestyle": "--"},
 }
 PLOT_SIZE_INCHES = (5.6, 3.6)
@@ -139,7 +129,7 @@ def format_responders(responders: object, evaluable: object, pct: object) -> str
 def parameter_name(param_code: str) -> str:
     """The short name of a parameter (``NRS pain``); an unknown code names itself."""
     known = PARAMETERS.get(param_code)
-    return known.name if known else str(param_code)
+    return known.short_name if known else str(param_code)
 
 
 def parameter_label(param_code: str) -> str:
@@ -240,7 +230,8 @@ def study_flow(flow: pd.DataFrame) -> list[tuple[str, int, str]]:
         if row.stage == "rejected_at_ingestion":
             label = f"Rejected: {row.reason} ({RULE_MEANING.get(row.reason, '')})"
         elif row.stage == "excluded":
-            label = f"Excluded: {row.reason} ({EXCLUSION_REASONS.get(row.reason, '')})"
+            reason = code_list("exclusion_reason").get(row.reason)
+            label = f"Excluded: {row.reason} ({reason.label if reason else ''})"
         elif row.stage == "group":
             label = group_label(row.reason)
         else:
@@ -361,7 +352,7 @@ def change_summary_section(change_summary: pd.DataFrame) -> dict:
     for param_code in _ranked(change_summary["param_code"], PARAM_ORDER):
         of_param = change_summary[change_summary["param_code"] == param_code]
         ordered = _sort(of_param, [("group_code", GROUP_ORDER), ("visit_order", None),
-                                   ("reference", REFERENCE_ORDER)])
+                                   ("reference", list(REFERENCES))])
         rows = [[group_label(r.group_code, short=True), _text(r.visit_code), _text(r.reference),
                  _count(r.n_pairs), format_mean_change(r.mean_change, r.ci95_low, r.ci95_high),
                  format_p_value(r.p_wilcoxon), format_p_value(r.p_ttest)]
@@ -402,7 +393,7 @@ def files_by_status(load_audit: pd.DataFrame) -> tuple[list[list[str]], list[str
         return [str(len(files)), *(str(int(files[c].sum())) for c in row_counts)]
 
     rows = [[str(status), *summed(numbers[numbers["status"] == status])]
-            for status in _ranked(numbers["status"], STATUS_ORDER)]
+            for status in _ranked(numbers["status"], FILE_STATUSES)]
     return rows, ["Total", *summed(numbers)]
 
 
@@ -417,7 +408,7 @@ def data_quality_section(load_audit: pd.DataFrame, data_quality: pd.DataFrame,
     audit = of_load(load_audit)
     rejected = audit[audit["status"] == "rejected"].sort_values("file_name")
     issues = _sort(of_load(data_quality), [("source", []), ("site", []),
-                                           ("severity", SEVERITY_ORDER), ("rule", [])])
+                                           ("severity", SEVERITIES), ("rule", [])])
     issue_rows = [[_text(r.source) if not _is_missing(r.source) else "(file name)",
                    _text(r.site) if not _is_missing(r.site) else "—", _text(r.rule),
                    RULE_MEANING.get(r.rule, ""), _text(r.severity), _count(r.n)]

@@ -1,10 +1,10 @@
 """The study's group-level summaries (CONTRACT.md section 4), computed in SQL from `outcomes`.
 
 Each function takes a DuckDB connection and the name of an outcomes relation (the published
-columns) and returns one summary as a query result. Groups are NI_USGDN, USGDN_ONLY and ALL
-(both together); only patients in the analysis (with a group) count. SciPy is used only where
-SQL has no answer: the t quantile of the confidence interval and the two p-values, computed on
-each group's vector of changes.
+columns) and returns one summary as a query result. Groups are those of the code_lists seed
+and ALL (both together); only patients in the analysis (with a group) count. SciPy is used
+only where SQL has no answer: the t quantile of the confidence interval and the two p-values,
+computed on each group's vector of changes.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from pipelines.core.reference import parameter_order, responder_criteria
+from pipelines.core.reference import code_list, parameter_order, responder_criteria
 
 ALL_GROUPS = "ALL"
-GROUP_ORDER = {"NI_USGDN": 0, "USGDN_ONLY": 1, ALL_GROUPS: 2}
+# The study groups in the code_lists seed's order, then both together.
+GROUP_ORDER = {group_code: order
+               for order, group_code in enumerate((*code_list("group_code"), ALL_GROUPS))}
 PARAM_ORDER = {param_code: order for order, param_code in enumerate(parameter_order())}
 # reference -> (change column, first visit_order it applies to)
 REFERENCES = {"BASELINE": ("change", 1), "PRE_USGDN": ("change_from_pre_usgdn", 2)}

@@ -166,13 +166,13 @@ BREAKS = {
     "unique_stg_ingest__patient_keys_patient_key":
         "UPDATE ingest.patient_keys SET patient_key = (SELECT patient_key FROM ingest.patient_keys"
         " WHERE rowid = 1) WHERE rowid = 2",
-    "accepted_values_patients_group_code__NI_USGDN__USGDN_ONLY":
+    "in_code_list_patients_group_code__group_code":
         "UPDATE patients SET group_code = 'NI_ONLY' WHERE rowid = 0",
-    "accepted_values_patients_exclusion_reason__no_usgdn__no_procedures":
+    "in_code_list_patients_exclusion_reason__exclusion_reason":
         "UPDATE patients SET exclusion_reason = 'withdrew' WHERE rowid = 4",
-    "accepted_values_patients_sex__female__male__other":
+    "in_code_list_patients_sex__sex":
         "UPDATE patients SET sex = 'f' WHERE rowid = 1",
-    "accepted_values_patients_mastectomy_side__left__right__bilateral":
+    "in_code_list_patients_mastectomy_side__mastectomy_side":
         "UPDATE patients SET mastectomy_side = 'both' WHERE rowid = 2",
     "unique_combination_patients_site__mrn":
         "INSERT INTO patients SELECT * FROM patients WHERE rowid = 3",

@@ -1,0 +1,43 @@
+"""The seeds as Python reads them (pipelines.core.reference): code lists and parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.core.reference import Parameter, code_list, parameter_order, parameters
+from schemas import fields
+
+
+def test_code_lists_keep_the_seed_order_and_labels() -> None:
+    groups = code_list("group_code")
+    assert list(groups) == ["NI_USGDN", "USGDN_ONLY"]  # CONTRACT.md: Group 1, then Group 2
+    assert groups["NI_USGDN"].short_label == "Group 1"
+    assert list(code_list("exclusion_reason")) == ["no_usgdn", "no_procedures"]
+    # without a short label, tables show the label itself
+    assert code_list("sex")["female"].short_label == "female"
+
+
+def test_an_unknown_code_list_is_an_error() -> None:
+    with pytest.raises(KeyError, match="no code list 'ethnicity'"):
+        code_list("ethnicity")
+
+
+def test_the_field_parsers_map_onto_the_code_lists() -> None:
+    assert set(fields.SEX.values()) == set(code_list("sex"))
+    assert fields.MASTECTOMY_SIDES == tuple(code_list("mastectomy_side"))
+
+
+@pytest.mark.parametrize(("parameter", "label"), [
+    (Parameter("NRS", "Numerical Rating Scale", "NRS pain", "", 0.0, 10.0), "NRS pain 0\u201310"),
+    (Parameter("PD", "painDETECT", "painDETECT", "", -1.0, 38.0), "painDETECT \u22121\u201338"),
+    (Parameter("MME", "Opioid use", "Opioid use", "MME/day", 0.0, None), "Opioid use (MME/day)"),
+])
+def test_a_parameter_label_is_its_short_name_with_its_scale_or_unit(parameter, label) -> None:
+    assert parameter.label == label
+
+
+def test_parameters_come_in_display_order_with_their_ranges() -> None:
+    assert parameter_order() == ["NRS", "PAINDETECT", "DASH", "PHQ9", "MME"]
+    assert (parameters()["PAINDETECT"].score_min, parameters()["PAINDETECT"].score_max) == (
+        -1.0, 38.0)  # INSTRUMENTS.md: painDETECT -1 to 38
+    assert parameters()["MME"].score_max is None
