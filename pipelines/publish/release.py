@@ -86,6 +86,9 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
             _insert(con, table, f"SELECT {', '.join(columns_of(table))} FROM main.{table} {order}")
         _insert(con, "study_flow", "SELECT * FROM main.study_flow ORDER BY site, step, reason")
         outcomes = f"{STAGED}.outcomes"
+        # One thread sums the sorted outcomes in one order, so the same landing folder gives
+        # the same means and SDs to the last bit (parallel sums differ in the last digits).
+        con.execute("SET threads = 1")
         _insert(con, "group_summary", summaries.group_summary(con, outcomes).sql_query())
         con.register("change_summary_frame",
                      summaries.change_summary(con, outcomes).to_arrow())
@@ -93,6 +96,7 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
         con.unregister("change_summary_frame")
         _insert(con, "responder_summary",
                 summaries.responder_summary(con, outcomes).sql_query())
+        con.execute("RESET threads")
         _insert(con, "load_audit", """
             SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME
                            SELECT * FROM ingest.load_audit) ORDER BY load_id, file_name""")
