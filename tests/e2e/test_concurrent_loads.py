@@ -21,6 +21,10 @@ from tests.e2e.harness import PROJECT_ROOT, read_table, run_pmps
 
 # ---- one load at a time, and readers during loads --------------------------------------------
 
+# The reader pauses between reads: it still reads many times a second, meeting every switch,
+# without taking from the loads the CPU that a tight loop would.
+READ_PAUSE_SECONDS = 0.02
+
 
 def test_loads_started_together_share_no_load_id_and_readers_see_one_load(tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
@@ -38,6 +42,7 @@ def test_loads_started_together_share_no_load_id_and_readers_see_one_load(tmp_pa
                 reads[0] += 1
             except Exception as error:  # noqa: BLE001 - every failure of a reader counts
                 failures.append(repr(error))
+            time.sleep(READ_PAUSE_SECONDS)
 
     def load(delay: float) -> subprocess.CompletedProcess:
         time.sleep(delay)
