@@ -49,10 +49,6 @@ PATIENT_TABLES = {
 }
 
 
-class PublishHeld(RuntimeError):
-    """The publish guard held a load back (CONTRACT.md section 3, Publishing)."""
-
-
 def release_dir(warehouse_dir: Path, load_id: int) -> Path:
     return Path(warehouse_dir) / RELEASES_DIR / str(load_id)
 
