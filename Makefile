@@ -33,7 +33,7 @@ test: $(MANIFEST) lint
 	$(BIN)/pytest
 
 # The unit tests alone (no load is run): seconds, for the edit-and-check loop.
-test-unit: $(INSTALLED)
+test-unit: $(MANIFEST)
 	$(BIN)/pytest tests/unit
 
 # dbt's documentation of the models, seeds and tests (served by `make docs-serve`).
