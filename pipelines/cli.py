@@ -1,4 +1,4 @@
-"""The `pmps` command (CONTRACT.md section 5): demo, load, summary."""
+"""The `pmps` command (CONTRACT.md section 5): demo, load, summary, issues, dev."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from pipelines.core.config import ConfigError, load_config
-
-EXIT_PUBLISHED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -66,12 +65,12 @@ def run_demo(args: argparse.Namespace) -> int:
                                          args.faults)
         print(f"wrote {len(written)} files for {args.patients} patients at {args.sites} "
               f"sites into {landing}")
-        return EXIT_PUBLISHED
+        return EXIT_OK
     from pipelines.demo.study import write_demo_exports
 
     for path in write_demo_exports(landing):
         print(f"wrote {path}")
-    return EXIT_PUBLISHED
+    return EXIT_OK
 
 
 def run_load(args: argparse.Namespace) -> int:
@@ -119,7 +118,7 @@ def run_issues(args: argparse.Namespace) -> int:
           + (f" (the first {args.limit})" if len(issues) == args.limit else ""))
     if len(issues):
         print(format_issues(issues))
-    return EXIT_PUBLISHED
+    return EXIT_OK
 
 
 def run_dev(args: argparse.Namespace) -> int:

@@ -61,9 +61,6 @@ RULE_MEANING: dict[str, str] = {
     "unknown_column": "a questionnaire column the contract does not know (kept in raw)",
 }
 
-ISSUE_COLUMNS = ("load_id", "file_name", "source", "site", "row_number", "column", "value",
-                 "rule", "severity", "message")
-
 # One data issue as the checks produce it (the load adds load_id, the rule gives severity).
 ISSUE_SCHEMA = {"file_name": pl.String, "source": pl.String, "site": pl.String,
                 "row_number": pl.Int32, "column": pl.String, "value": pl.String,

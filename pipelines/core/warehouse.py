@@ -34,6 +34,10 @@ def column_ddl(columns: Columns) -> str:
     return ", ".join(f'"{name}" {type_}' for name, type_ in columns.items())
 
 
+# A file's status in a load (load_audit.status), in the order reports list them.
+LOADED, SUPERSEDED, DUPLICATE, REJECTED = "loaded", "superseded", "duplicate_file", "rejected"
+FILE_STATUSES = (LOADED, SUPERSEDED, DUPLICATE, REJECTED)
+
 # The files each load saw (main.load_audit, published as load_audit).
 LOAD_FILE_COLUMNS: Columns = {
     "load_id": "INTEGER", "file_name": "VARCHAR", "source": "VARCHAR", "site": "VARCHAR",

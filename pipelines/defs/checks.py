@@ -51,7 +51,9 @@ def _staged_database(pmps: PmpsSettings):
 @dg.asset_check(asset=STUDY_TABLES, blocking=True,
                 description="Every contracted table and column is there before publishing.")
 def published_structure(pmps: PmpsSettings) -> dg.AssetCheckResult:
-    con = duckdb.connect(str(_staged_database(pmps)), read_only=True)
+    with retry_when_busy(pmps):  # the staged release is found through warehouse.duckdb
+        staged = _staged_database(pmps)
+    con = duckdb.connect(str(staged), read_only=True)
     try:
         faults = quality.missing_columns(con)
     finally:
@@ -65,7 +67,9 @@ def published_structure(pmps: PmpsSettings) -> dg.AssetCheckResult:
                             "nothing (`pmps load --accept-drop` lets it).")
 def publish_guard(pmps: PmpsSettings) -> dg.AssetCheckResult:
     config = pmps.load()
-    new = release.analysis_population(_staged_database(pmps))
+    with retry_when_busy(pmps):  # the staged release is found through warehouse.duckdb
+        staged = _staged_database(pmps)
+    new = release.analysis_population(staged)
     previous = release.analysis_population(config.warehouse_dir / release.ANALYTICS_DB)
     held = release.guard_message(new, previous, config.publish_guard.max_drop_pct)
     return dg.AssetCheckResult(

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.core.config import PROJECT_ROOT, Config
+from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
 from pipelines.core.lock import load_lock
 from pipelines.core.warehouse import ensure_warehouse_dir
 from pipelines.defs.assets.dbt import dbt_target_path
@@ -127,9 +128,6 @@ def dagster_home(config: Config) -> Path:
     return home.resolve()
 
 
-
-
-
 def error_chain(error) -> list[str]:
     """The first line of an error and of each error that caused it (a held lock names its
     holder in the innermost one)."""
@@ -229,7 +227,7 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
         for message in held:
             print(f"load held back: {message}", file=sys.stderr)
         print(check_line, file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
@@ -240,10 +238,10 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
             print(f"  dbt: {line}", file=sys.stderr)
         print(check_line, file=sys.stderr)
         print("load failed: nothing was published", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     print(closing_summary(*published_load(config), config))
     print(check_line)
     print("step seconds: " + ", ".join(f"{step} {seconds:.1f}"
                                        for step, seconds in timings.items()))
     print(f"report: {config.warehouse_dir / PUBLISHED_DIR / REPORT_HTML}")
-    return 0
+    return EXIT_OK

@@ -15,13 +15,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.core.reference import SOURCES
+from pipelines.core.warehouse import DUPLICATE, LOADED, REJECTED, SUPERSEDED
 
 FILE_NAME = re.compile(
     r"^(?P<source>[a-z]+)_(?P<site>[a-z0-9]+)_(?P<date>\d{8})\.(?P<ext>csv|xlsx)$",
     re.IGNORECASE | re.ASCII)
 
-LOADED, SUPERSEDED, DUPLICATE, REJECTED = "loaded", "superseded", "duplicate_file", "rejected"
-FILE_STATUSES = (LOADED, SUPERSEDED, DUPLICATE, REJECTED)  # the order reports use
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,14 @@ from pipelines.ingest.readers import (
     read_export,
 )
 from pipelines.ingest.validation import check_export
-from pipelines.publish.release import finish_interrupted_release
 from schemas import SOURCE_SPECS
 from schemas.columns import SchemaContext
 from schemas.fields import DATE_CELL
 from schemas.source import ROW_NUMBER
 
-ISSUE_COLUMNS_DDL = """file_name VARCHAR, source VARCHAR, site VARCHAR, row_number INTEGER,
-    "column" VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, severity VARCHAR"""
+# A step's issue table: the data issue's columns but load_id, which close_ingest adds.
+STEP_ISSUE_DDL = warehouse.column_ddl(
+    {name: type_ for name, type_ in warehouse.ISSUE_COLUMNS.items() if name != "load_id"})
 
 
 def read_landing_file(entry: LandingFile, config: Config) -> tuple[LandingFile, ExportTable | None]:
@@ -131,9 +131,6 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
     """Scan and read the landing folder, decide each file's status, stage the current files'
     rows and keep the raw history. Returns the load id and the files per status."""
     started_at = now or dt.datetime.now()
-    with warehouse.connect(config.warehouse_dir, read_only=False) as con:
-        last_recorded = con.execute("SELECT max(load_id) FROM main.load_audit").fetchone()[0]
-    finish_interrupted_release(config.warehouse_dir, last_recorded)
     folder = warehouse.fresh_work_dir(config.warehouse_dir)
     read, headers, staged = [], {}, {}
     for position, entry in enumerate(scan_landing(config.landing_dir)):
@@ -171,7 +168,7 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
                                        pl.concat(new, how="diagonal_relaxed"))
         warehouse.replace_table(con, "ingest.landing_files", warehouse.LANDING_FILES_DDL,
                                 landing_files_frame(load_id, started_at, files, staged))
-        warehouse.replace_table(con, "ingest.issues_landing", ISSUE_COLUMNS_DDL,
+        warehouse.replace_table(con, "ingest.issues_landing", STEP_ISSUE_DDL,
                                 with_severity(issues_frame(issues)))
     statuses = Counter(f.status for f in files)
     return {"load_id": load_id, **statuses}
@@ -222,7 +219,7 @@ def ingest_source(source: str, config: Config) -> dict[str, int]:
                           rows_rejected=checked.rows_rejected, issues=checked.issues.height)
         warehouse.replace_table(con, spec.ingest_table, spec.ingest_columns,
                                 pl.concat(typed, how="vertical_relaxed") if typed else None)
-        warehouse.replace_table(con, f"ingest.issues_{source}", ISSUE_COLUMNS_DDL,
+        warehouse.replace_table(con, f"ingest.issues_{source}", STEP_ISSUE_DDL,
                                 pl.concat(issues) if issues else None)
     return {"files": len(files), **totals}
 
@@ -246,18 +243,18 @@ def close_ingest(config: Config) -> dict[str, int]:
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in warehouse.ISSUE_TABLES)
     shutil.rmtree(warehouse.work_dir(config.warehouse_dir), ignore_errors=True)
     with warehouse.connect(config.warehouse_dir) as con:
+        step_columns = ", ".join(f'"{name}"' for name in warehouse.ISSUE_COLUMNS
+                                 if name != "load_id")
         con.execute(f"""CREATE OR REPLACE TABLE ingest.load_issues AS
-            SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, file_name,
-                   source, site, row_number, "column", value, rule, severity, message
+            SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, {step_columns}
             FROM ({union}) ORDER BY file_name, row_number NULLS FIRST""")
-        con.execute("""CREATE OR REPLACE TABLE ingest.current_files AS
+        con.execute(f"""CREATE OR REPLACE TABLE ingest.current_files AS
             SELECT load_id, source, site, file_name, export_date, sha256, rows_read,
                    rows_loaded, rows_rejected
-            FROM ingest.landing_files WHERE status = 'loaded'""")
-        con.execute("""CREATE OR REPLACE TABLE ingest.load_audit AS
-            SELECT load_id, file_name, source, site, export_date, sha256, status, rows_read,
-                   rows_loaded, rows_rejected, message, loaded_at
-            FROM ingest.landing_files ORDER BY file_name""")
+            FROM ingest.landing_files WHERE status = '{LOADED}'""")
+        load_audit = ", ".join(warehouse.LOAD_FILE_COLUMNS)
+        con.execute(f"""CREATE OR REPLACE TABLE ingest.load_audit AS
+            SELECT {load_audit} FROM ingest.landing_files ORDER BY file_name""")
         issues, rejected = con.execute(
             """SELECT (SELECT count(*) FROM ingest.load_issues),
                       (SELECT coalesce(sum(rows_rejected), 0) FROM ingest.load_audit)"""

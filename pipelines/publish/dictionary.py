@@ -26,7 +26,7 @@ from pipelines.core.reference import (
     score_categories,
     visit_orders,
 )
-from pipelines.ingest.landing import FILE_STATUSES
+from pipelines.core.warehouse import FILE_STATUSES
 from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
 MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
 from pipelines.publish.release import ANALYTICS_DB
 from pipelines.publish.summaries import GROUP_ORDER, PARAM_ORDER
 
@@ -47,7 +48,7 @@ def print_summary(warehouse_dir: Path) -> int:
     path = Path(warehouse_dir) / ANALYTICS_DB
     if not path.is_file():
         print(f"pmps: {path} does not exist; run `pmps load` first", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     con = duckdb.connect(str(path), read_only=True)
     try:
         summary = con.execute("SELECT * FROM group_summary").df()
@@ -55,7 +56,7 @@ def print_summary(warehouse_dir: Path) -> int:
         con.close()
     if summary.empty:
         print("The group summary is empty: no patient is in the analysis.")
-        return 0
+        return EXIT_OK
     print(format_paper_table(paper_table(summary)))
     print(EXPLANATION)
-    return 0
+    return EXIT_OK

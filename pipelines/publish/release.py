@@ -243,6 +243,12 @@ def remove_old_releases(warehouse_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def recorded_load_id(warehouse_dir: Path) -> int | None:
+    """The newest load recorded in the history (main.load_audit), switched to or not."""
+    with warehouse.connect(warehouse_dir, read_only=False) as con:
+        return con.execute("SELECT max(load_id) FROM main.load_audit").fetchone()[0]
+
+
 def finish_interrupted_release(warehouse_dir: Path, last_recorded: int | None) -> None:
     """Before a load starts: switch to a release that was recorded but never switched to (the
     previous load stopped between the two), and remove what failed loads left behind."""

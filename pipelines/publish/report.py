@@ -24,7 +24,7 @@ import pandas as pd
 from pipelines.core.issues import RULE_MEANING, SEVERITIES
 from pipelines.core.reference import code_list, parameters, responder_criteria
 from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
-from pipelines.ingest.landing import FILE_STATUSES
+from pipelines.core.warehouse import FILE_STATUSES
 from pipelines.publish.summaries import (
     ALL_GROUPS,
     GROUP_ORDER,
@@ -78,7 +78,7 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-
 
 
 def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
-    # Only item access, so publish.PublishedTables serves as well as a dict.
+    # Only item access, so any mapping of table name to frame serves.
     try:
         return tables[name]
     except KeyError:

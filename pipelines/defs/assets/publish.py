@@ -15,7 +15,7 @@ MARTS = [dg.AssetKey(name) for name in ("patients", "outcomes", "questionnaire_i
 @dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED,
           deps=[*MARTS, dg.AssetKey(["ingest", "load_issues"])],
           description="analytics.duckdb (de-identified, with the group-level summaries), the "
-                      "summary CSVs and report.html, staged in <warehouse>/.release.")
+                      "summary CSVs and report.html, staged in <warehouse>/releases/<load_id>/.")
 def study_tables(pmps: PmpsSettings) -> dg.MaterializeResult:
     with retry_when_busy(pmps):
         rows = release.stage_release(pmps.load().warehouse_dir)
