@@ -137,14 +137,21 @@ def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], wher
     return checked
 
 
-def _folded_keys(raw: dict, where: str) -> dict[str, Any]:
-    """Setting names match case-insensitively, like every other name in the contract."""
+def _settings(raw: dict, where: str, known: set[str] | frozenset[str],
+              prefix: str | None = None) -> dict[str, Any]:
+    """A block's settings by name. Names match case-insensitively, like every other name in
+    the contract; a name given twice or not in ``known`` is an error (``prefix`` starts its
+    message, ``where`` when not given)."""
     folded: dict[str, Any] = {}
     for key, value in raw.items():
         name = normalise_label(key)
         if name in folded:
             raise ConfigError(f"{where}: setting '{name}' is given twice")
         folded[name] = value
+    unknown = set(folded) - set(known)
+    if unknown:
+        lead = where if prefix is None else prefix
+        raise ConfigError(f"{lead}{': ' if lead else ''}unknown key '{sorted(unknown)[0]}'")
     return folded
 
 
@@ -155,10 +162,7 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
         return SiteConfig()
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a mapping")
-    raw = _folded_keys(raw, where)
-    unknown = set(raw) - SITE_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key '{sorted(unknown)[0]}'")
+    raw = _settings(raw, where, SITE_KEYS)
     defaults = SiteConfig()
     encoding = _text(raw.get("encoding", "utf-8"), f"{where}.encoding")
     try:
@@ -209,11 +213,7 @@ def parse_limits(raw: Any) -> Limits:
         return Limits()
     if not isinstance(raw, dict):
         raise ConfigError("limits must be a mapping")
-    raw = _folded_keys(raw, "limits")
-    known = set(Limits.__dataclass_fields__)
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"limits: unknown key '{sorted(unknown)[0]}'")
+    raw = _settings(raw, "limits", set(Limits.__dataclass_fields__))
     return Limits(**{key: _positive_int(value, f"limits.{key}") for key, value in raw.items()})
 
 
@@ -222,10 +222,7 @@ def parse_publish_guard(raw: Any) -> PublishGuard:
         return PublishGuard()
     if not isinstance(raw, dict):
         raise ConfigError("publish_guard must be a mapping")
-    raw = _folded_keys(raw, "publish_guard")
-    unknown = set(raw) - {"max_drop_pct"}
-    if unknown:
-        raise ConfigError(f"publish_guard: unknown key '{sorted(unknown)[0]}'")
+    raw = _settings(raw, "publish_guard", set(PublishGuard.__dataclass_fields__))
     value = raw.get("max_drop_pct", PublishGuard.max_drop_pct)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise ConfigError(f"publish_guard.max_drop_pct must be a number from 0 to 100, "
@@ -245,10 +242,7 @@ def parse_config(raw: Any, source_file: Path | None = None) -> dict[str, Any]:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError("the configuration must be a YAML mapping")
-    raw = _folded_keys(raw, "the configuration")
-    unknown = set(raw) - TOP_LEVEL_KEYS
-    if unknown:
-        raise ConfigError(f"unknown key '{sorted(unknown)[0]}'")
+    raw = _settings(raw, "the configuration", TOP_LEVEL_KEYS, prefix="")
     sites_raw = raw.get("sites") or {}
     if not isinstance(sites_raw, dict):
         raise ConfigError("sites must be a mapping of site name to settings")

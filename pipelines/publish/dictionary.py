@@ -26,6 +26,7 @@ from pipelines.core.reference import (
     score_categories,
     visit_orders,
 )
+from pipelines.core.tables import PUBLISHED_COLUMNS
 from pipelines.core.warehouse import FILE_STATUSES
 from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
@@ -165,8 +166,6 @@ def mart_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
 
 def entries() -> list[Entry]:
     """The dictionary of every published table, in the order of tables.PUBLISHED_COLUMNS."""
-    from pipelines.core.tables import PUBLISHED_COLUMNS
-
     described = {**mart_descriptions(), **COMPUTED_TABLES}
     rows = []
     for table, types in PUBLISHED_COLUMNS.items():
