@@ -91,7 +91,9 @@ def schema(ctx: SchemaContext) -> pa.DataFrameSchema:
 def typed(rows: pl.DataFrame, ctx: SchemaContext, site: str, file_name: str,
           convertible: bool = True) -> pl.DataFrame:
     """Accepted prescriptions; ``convertible`` false for those kept only to make MME missing
-    where they are active (rejected for no_conversion_factor alone)."""
+    where they are active (rejected for no_conversion_factor, whatever their other faults: a
+    field that does not parse is null, so a start date that does not parse makes it active
+    nowhere and an end date that does not parse leaves it open-ended)."""
     date_format = ctx.site.date_format
     drug = drug_name(pl.col("drug"), ctx)
     return rows.select(

@@ -166,12 +166,13 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM main.load_audit").fetchone()[0]
 
 
-def files_used_before(con: duckdb.DuckDBPyConnection) -> dict[tuple, set[str]]:
-    """(source, site, export date) -> sha256 of the files earlier loads loaded or superseded."""
+def files_used_before(con: duckdb.DuckDBPyConnection) -> dict[tuple, dict[str, set[str]]]:
+    """(source, site, export date) -> {sha256: the names under which earlier loads used
+    (loaded or superseded) a file of those bytes}."""
     rows = con.execute(
-        """SELECT source, site, export_date, sha256 FROM main.load_audit
+        """SELECT DISTINCT source, site, export_date, sha256, file_name FROM main.load_audit
            WHERE status IN ('loaded', 'superseded')""").fetchall()
-    used: dict[tuple, set[str]] = {}
-    for source, site, export_date, sha256 in rows:
-        used.setdefault((source, site, export_date), set()).add(sha256)
+    used: dict[tuple, dict[str, set[str]]] = {}
+    for source, site, export_date, sha256, file_name in rows:
+        used.setdefault((source, site, export_date), {}).setdefault(sha256, set()).add(file_name)
     return used

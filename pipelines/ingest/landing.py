@@ -123,26 +123,37 @@ def scan_landing(landing_dir: Path) -> list[LandingFile]:
     return files
 
 
-def _sort_key(entry: LandingFile) -> tuple:
-    return (entry.export_date, entry.file_name)
+UsedBefore = dict[tuple[str, str, dt.date], dict[str, set[str]]]
 
 
-def assign_statuses(files: list[LandingFile],
-                    used_before: dict[tuple[str, str, dt.date], set[str]]) -> list[LandingFile]:
+def _key(entry: LandingFile) -> tuple:
+    return (entry.source, entry.site, entry.export_date)
+
+
+def assign_statuses(files: list[LandingFile], used_before: UsedBefore) -> list[LandingFile]:
     """Give every file not yet rejected its status.
 
     ``files`` have already been through the name and reading checks (rejected ones keep their
-    status); ``used_before`` maps (source, site, export date) to the sha256 of the files that
-    earlier loads used (loaded or superseded) for it.
+    status, and take no part in what follows); ``used_before`` maps (source, site, export
+    date) to {sha256: the names under which earlier loads used (loaded or superseded) a file
+    of those bytes for it}. New files that differ for one date are all rejected, byte copies of
+    one another included; a byte copy of a file used before is not new: the file used before
+    (under its old name, when it is still there) is used and the copy is a duplicate_file.
     """
     decided = {f.file_name: f for f in files if f.status == REJECTED}
     candidates = [f for f in files if f.status != REJECTED]
 
+    def used_under_this_name(entry: LandingFile) -> bool:
+        return entry.file_name in used_before.get(_key(entry), {}).get(entry.sha256, set())
+
+    def sort_key(entry: LandingFile) -> tuple:
+        return (entry.export_date, not used_under_this_name(entry), entry.file_name)
+
     by_key: dict[tuple, list[LandingFile]] = defaultdict(list)
     for entry in candidates:
-        by_key[(entry.source, entry.site, entry.export_date)].append(entry)
+        by_key[_key(entry)].append(entry)
     for key, group in by_key.items():
-        earlier = used_before.get(key, set())
+        earlier = used_before.get(key, {})
         hashes = {f.sha256 for f in group}
         for entry in group:
             if earlier and entry.sha256 not in earlier:
@@ -158,7 +169,7 @@ def assign_statuses(files: list[LandingFile],
                     f"differs from {others} for the same source, site and export date",
                     entry.rows_read)
 
-    remaining = sorted((f for f in candidates if f.file_name not in decided), key=_sort_key)
+    remaining = sorted((f for f in candidates if f.file_name not in decided), key=sort_key)
     first_by_hash: dict[str, LandingFile] = {}
     for entry in remaining:
         first = first_by_hash.setdefault(entry.sha256, entry)

@@ -34,7 +34,7 @@ class CheckedExport:
     issues: pl.DataFrame  # ISSUE_SCHEMA
     rows_read: int = 0
     rows_rejected: int = 0
-    unconvertible: pl.DataFrame | None = None  # medications rejected only for no MME factor
+    unconvertible: pl.DataFrame | None = None  # medications rejected for no MME factor
 
     @property
     def rows_loaded(self) -> int:
@@ -126,22 +126,26 @@ def duplicate_issues(passed: pl.DataFrame, source: str, content: list[str],
                      file: LandingFile) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Identical rows (extra copies dropped, warned) and conflicting rows (all rejected).
 
-    Returns the issues, the extra copies' row numbers and the conflicting row numbers.
+    A conflict is one key (a patient's visit, an mrn) with rows of more than one content:
+    every row of it is rejected, an identical copy of a conflicting row included, which is
+    then not also a duplicate_identical (CONTRACT.md section 3, step 2). Returns the issues,
+    the extra copies' row numbers and the conflicting row numbers.
     """
-    first = pl.col(ROW_NUMBER).min().over(pl.struct([pl.col(c).fill_null("") for c in content]))
-    marked = passed.with_columns(first.alias("_first"))
-    copies = marked.filter(pl.col(ROW_NUMBER) != pl.col("_first"))
+    same_content = pl.struct([pl.col(c).fill_null("") for c in content])
+    marked = passed.with_columns(pl.col(ROW_NUMBER).min().over(same_content).alias("_first"))
+    key = SOURCE_SPECS[source].conflict_key
+    in_conflict = (pl.col("_first").n_unique().over(key) > 1) if key else pl.lit(False)
+    marked = marked.with_columns(in_conflict.alias("_conflict"))
+    copies = marked.filter(~pl.col("_conflict") & (pl.col(ROW_NUMBER) != pl.col("_first")))
     identical = copies.select(
         ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
         pl.lit(None, pl.String).alias("value"), pl.lit("duplicate_identical").alias("rule"),
         pl.format("identical to row {}: counted once", pl.col("_first")).alias("message"))
     issues = [issue_frame(identical, file)]
     conflicts = pl.DataFrame(schema={ROW_NUMBER: pl.Int32})
-    key = SOURCE_SPECS[source].conflict_key
     if key:
-        distinct = marked.filter(pl.col(ROW_NUMBER) == pl.col("_first"))
-        groups = (distinct.group_by(key).agg(pl.col(ROW_NUMBER).sort().alias("rows"))
-                  .filter(pl.col("rows").list.len() > 1))
+        groups = (marked.filter("_conflict").group_by(key)
+                  .agg(pl.col(ROW_NUMBER).sort().alias("rows")))
         described = pl.concat_str([pl.format(f"{c} {{}}", pl.col(c)) for c in key],
                                   separator=", ")
         conflicting = groups.select(
@@ -195,10 +199,9 @@ def check_export(source: str, table: ExportTable, file: LandingFile, ctx: Schema
 
     unconvertible = None
     if source == "medications":
-        only_factor = (row_faults.group_by(ROW_NUMBER)
-                       .agg((pl.col("rule") == NO_CONVERSION_FACTOR).all().alias("only"))
-                       .filter("only").select(ROW_NUMBER))
-        unconvertible = frame.join(only_factor, on=ROW_NUMBER, how="semi").sort(ROW_NUMBER)
+        # Whatever its other faults: its dates alone decide where it makes MME missing.
+        no_factor = row_faults.filter(pl.col("rule") == NO_CONVERSION_FACTOR).select(ROW_NUMBER)
+        unconvertible = frame.join(no_factor, on=ROW_NUMBER, how="semi").sort(ROW_NUMBER)
 
     passed = without_rows(frame, rejected).with_columns(spec.key_columns(ctx))
     duplicates, copies, conflicts = duplicate_issues(passed, source, list(spec.columns), file)

@@ -271,7 +271,8 @@ def test_two_different_new_files_for_one_date_are_both_rejected():
 
 
 def test_a_file_differing_from_the_one_an_earlier_load_used_is_rejected():
-    used_before = {("patients", "pune", D(2026, 11, 24)): {sha(b"first delivery")}}
+    used_before = {("patients", "pune", D(2026, 11, 24)): {
+        sha(b"first delivery"): {"patients_pune_20261124.csv"}}}
     files = [export_file("patients_pune_20261124.csv", "patients", "pune", D(2026, 11, 24),
                          b"corrected in place")]
     [entry] = assign_statuses(files, used_before)
@@ -279,7 +280,8 @@ def test_a_file_differing_from_the_one_an_earlier_load_used_is_rejected():
 
 
 def test_the_file_an_earlier_load_used_is_still_loaded():
-    used_before = {("patients", "pune", D(2026, 11, 24)): {sha(b"first delivery")}}
+    used_before = {("patients", "pune", D(2026, 11, 24)): {
+        sha(b"first delivery"): {"patients_pune_20261124.csv"}}}
     files = [
         export_file("patients_pune_20261124.csv", "patients", "pune", D(2026, 11, 24),
                     b"first delivery"),
@@ -292,11 +294,49 @@ def test_the_file_an_earlier_load_used_is_still_loaded():
 
 
 def test_an_earlier_load_of_another_date_does_not_conflict():
-    used_before = {("patients", "pune", D(2026, 11, 1)): {sha(b"old")}}
+    used_before = {("patients", "pune", D(2026, 11, 1)): {
+        sha(b"old"): {"patients_pune_20261101.csv"}}}
     files = [export_file("patients_pune_20261124.csv", "patients", "pune", D(2026, 11, 24),
                          b"new")]
     [entry] = assign_statuses(files, used_before)
     assert entry.status == "loaded"
+
+
+def test_new_files_for_a_date_conflict_with_their_copies_and_without_rejected_ones():
+    # one date, new files A, A' (a byte copy of A) and B: all three conflict; a companion
+    # rejected for an earlier reason (empty) takes no part, so C alone is loaded
+    files = [
+        export_file("patients_pune_20261124.csv", "patients", "pune", D(2026, 11, 24), b"a"),
+        export_file("PATIENTS_PUNE_20261124.csv", "patients", "pune", D(2026, 11, 24), b"a"),
+        export_file("patients_pune_20261124.xlsx", "patients", "pune", D(2026, 11, 24), b"b"),
+        export_file("procedures_pune_20261124.csv", "procedures", "pune", D(2026, 11, 24),
+                    b"c"),
+        export_file("procedures_pune_20261124.xlsx", "procedures", "pune", D(2026, 11, 24),
+                    b"", 0).rejected("empty_snapshot", "no data rows"),
+    ]
+    result = by_name(assign_statuses(files, {}))
+    for name in ("patients_pune_20261124.csv", "PATIENTS_PUNE_20261124.csv",
+                 "patients_pune_20261124.xlsx"):
+        assert (result[name].status, result[name].rule) == ("rejected", "conflicting_snapshot")
+    assert result["procedures_pune_20261124.csv"].status == "loaded"
+    assert result["procedures_pune_20261124.xlsx"].rule == "empty_snapshot"
+
+
+def test_a_byte_copy_of_the_file_used_before_is_a_duplicate_whatever_its_name():
+    # "Patients..." sorts before "patients...", yet the file an earlier load used stays the
+    # one used; its copy is not new (duplicate_file) and a third, different file conflicts
+    used_before = {("patients", "pune", D(2026, 11, 24)): {
+        sha(b"first"): {"patients_pune_20261124.csv"}}}
+    files = [
+        export_file("patients_pune_20261124.csv", "patients", "pune", D(2026, 11, 24), b"first"),
+        export_file("Patients_pune_20261124.csv", "patients", "pune", D(2026, 11, 24), b"first"),
+        export_file("patients_pune_20261124.xlsx", "patients", "pune", D(2026, 11, 24), b"new"),
+    ]
+    result = by_name(assign_statuses(files, used_before))
+    assert result["patients_pune_20261124.csv"].status == "loaded"
+    assert result["Patients_pune_20261124.csv"].status == "duplicate_file"
+    assert "patients_pune_20261124.csv" in result["Patients_pune_20261124.csv"].message
+    assert result["patients_pune_20261124.xlsx"].rule == "conflicting_snapshot"
 
 
 def test_full_scan_and_statuses_of_a_landing_folder(tmp_path):

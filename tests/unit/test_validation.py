@@ -182,8 +182,9 @@ def test_medication_rules():
     assert accounting(result) == (12, 4, 8)
     assert accepted(result) == [1, 2, 9, 11]
     assert row(result, 9)["end_date"] is None  # the bad value counts as missing
-    # rows rejected only for the conversion factor still make MME missing where active
-    assert sorted(int(r) for r in result.unconvertible["row_number"]) == [3, 4, 12]
+    # rows rejected for the conversion factor, whatever their other faults (row 10 has a bad
+    # dose too), still make MME missing where active
+    assert sorted(int(r) for r in result.unconvertible["row_number"]) == [3, 4, 10, 12]
 
 
 def test_medication_site_drug_names():
@@ -319,6 +320,24 @@ def test_patient_conflict_rejects_every_row_of_it():
     assert {i.severity for i in conflicts} == {"rejected_row"}
     assert accounting(result) == (5, 3, 2)
     assert accepted(result) == [3, 5]
+
+
+def test_identical_copy_of_a_conflicting_row_is_part_of_the_conflict():
+    # A, A' (a copy of A) and B for one visit: three conflicts, no duplicate_identical
+    result = check("questionnaires", [
+        QUESTIONNAIRES,
+        ["A1", "BASELINE", "2026-01-05", "7"],  # 1 A
+        ["A1", "BASELINE", "2026-01-05", "7"],  # 2 A'
+        ["A1", "BASELINE", "2026-01-05", "6"],  # 3 B
+        ["A2", "BASELINE", "2026-01-05", "4"],  # 4
+        ["A2", "BASELINE", "2026-01-05", "4"],  # 5 a copy with no conflict: counted once
+    ])
+    assert found(result) == {(1, None, "duplicate_conflict"), (2, None, "duplicate_conflict"),
+                             (3, None, "duplicate_conflict"), (5, None, "duplicate_identical")}
+    assert accounting(result) == (5, 2, 3)
+    assert accepted(result) == [4]
+    messages = {i.message for i in issues(result) if i.rule == "duplicate_conflict"}
+    assert messages == {"rows 1, 2, 3 differ for mrn A1, visit_code BASELINE"}
 
 
 def test_questionnaire_conflict_is_one_patient_and_visit():
