@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     issues = commands.add_parser("issues", help="print the data issues of a load: file, row, "
                                                 "column, value, rule, message")
     issues.add_argument("--warehouse", help="warehouse folder")
-    issues.add_argument("--load", type=int, help="the load (default: the latest)")
+    issues.add_argument("--load", type=int, help="the load (default: the published one)")
     issues.add_argument("--rule", help="only this rule, e.g. out_of_range")
     issues.add_argument("--file", help="only this file")
     issues.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")

@@ -61,9 +61,15 @@ LANDING_FILES_COLUMNS: Columns = {
     "rows_rejected": "INTEGER", "loaded_at": "TIMESTAMP", "staged_as": "VARCHAR",
 }
 
+# The analysis population of each recorded load (main.load_populations), written with the
+# load's history. The publish guard compares with the published load's row, so a load never
+# opens the published analytics.duckdb, which a reader may hold locked.
+LOAD_POPULATION_COLUMNS: Columns = {"load_id": "INTEGER", "in_analysis": "INTEGER"}
+
 LOAD_FILE_DDL = column_ddl(LOAD_FILE_COLUMNS)
 ISSUE_DDL = column_ddl(ISSUE_COLUMNS)
 LANDING_FILES_DDL = column_ddl(LANDING_FILES_COLUMNS)
+LOAD_POPULATION_DDL = column_ddl(LOAD_POPULATION_COLUMNS)
 
 # Issue tables of this load: one per step that finds issues, unioned by `load_issues`.
 ISSUE_TABLES = ("ingest.issues_landing", *(f"ingest.issues_{s}" for s in SOURCES))
@@ -88,6 +94,7 @@ SCHEMA_DDL = [
     "CREATE SCHEMA IF NOT EXISTS ingest",
     f"CREATE TABLE IF NOT EXISTS main.load_audit ({LOAD_FILE_DDL})",
     f"CREATE TABLE IF NOT EXISTS main.data_issues ({ISSUE_DDL})",
+    f"CREATE TABLE IF NOT EXISTS main.load_populations ({LOAD_POPULATION_DDL})",
 ]
 
 

@@ -67,10 +67,12 @@ def published_structure(pmps: PmpsSettings) -> dg.AssetCheckResult:
                             "nothing (`pmps load --accept-drop` lets it).")
 def publish_guard(pmps: PmpsSettings) -> dg.AssetCheckResult:
     config = pmps.load()
-    with retry_when_busy(pmps):  # the staged release is found through warehouse.duckdb
+    with retry_when_busy(pmps):  # both are found through warehouse.duckdb
         staged = _staged_database(pmps)
+        # from the warehouse's record of the published load, never from the published
+        # analytics.duckdb, which a dashboard may hold locked
+        previous = release.published_population(config.warehouse_dir)
     new = release.analysis_population(staged)
-    previous = release.analysis_population(config.warehouse_dir / release.ANALYTICS_DB)
     held = release.guard_message(new, previous, config.publish_guard.max_drop_pct)
     return dg.AssetCheckResult(
         passed=held is None or pmps.accept_drop,

@@ -14,18 +14,18 @@ from collections import Counter
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
+from pipelines.core import warehouse
 from pipelines.core.config import PROJECT_ROOT, Config
 from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
 from pipelines.core.lock import load_lock
-from pipelines.core.warehouse import ensure_warehouse_dir
+from pipelines.core.warehouse import WarehouseBusy, ensure_warehouse_dir
 from pipelines.defs.assets.dbt import dbt_target_path
 from pipelines.defs.hooks import PROGRESS_LOGGER
 from pipelines.defs.processes import stop_children_on_sigterm
 from pipelines.publish.issue_log import first_of_each_rule
-from pipelines.publish.release import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML
+from pipelines.publish.release import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML, current_release
 
 
 def run_config_for(config: Config, environ: dict[str, str] | None = None,
@@ -52,16 +52,27 @@ def run_config_for(config: Config, environ: dict[str, str] | None = None,
 
 
 def published_load(config: Config) -> tuple[int, pd.DataFrame, pd.DataFrame]:
-    """The load id, files and data-issue counts of the load analytics.duckdb holds."""
-    con = duckdb.connect(str(config.warehouse_dir / ANALYTICS_DB), read_only=True)
-    try:
-        load_id = con.execute("SELECT max(load_id) FROM load_audit").fetchone()[0]
-        audit = con.execute("SELECT * FROM load_audit WHERE load_id = ? ORDER BY file_name",
+    """The load id, files and data-issue counts (as data_quality publishes them) of the
+    published load, from warehouse.duckdb's history: the published analytics.duckdb may
+    already be held locked by a dashboard, and the load has published either way."""
+    load_id = current_release(config.warehouse_dir)
+    with warehouse.connect(config.warehouse_dir, read_only=True) as con:
+        audit = con.execute("SELECT * FROM main.load_audit WHERE load_id = ? ORDER BY file_name",
                             [load_id]).df()
-        quality = con.execute("SELECT * FROM data_quality WHERE load_id = ?", [load_id]).df()
-    finally:
-        con.close()
+        quality = con.execute(
+            """SELECT load_id, source, site, rule, severity, count(*) AS n FROM main.data_issues
+               WHERE load_id = ? GROUP BY ALL""", [load_id]).df()
     return load_id, audit, quality
+
+
+def published_summary(config: Config) -> str:
+    """The closing summary of the load just published; one line saying why when the
+    warehouse is held by another process (the load has published all the same)."""
+    try:
+        return closing_summary(*published_load(config), config)
+    except WarehouseBusy as error:
+        return (f"load {current_release(config.warehouse_dir)} published; its summary cannot "
+                f"be read now: {str(error).splitlines()[0]}")
 
 
 def closing_summary(load_id: int, audit: pd.DataFrame, data_quality: pd.DataFrame,
@@ -218,6 +229,8 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
                 run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
                 raise_on_error=False)
         timings = step_seconds(instance, result.run_id)
+        # read while this load still holds the warehouse: no other load changes its history
+        summary = published_summary(config) if result.success else ""
     checks = check_counts(result)
     check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
     if checks["warned"]:
@@ -239,7 +252,7 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
         print(check_line, file=sys.stderr)
         print("load failed: nothing was published", file=sys.stderr)
         return EXIT_FAILED
-    print(closing_summary(*published_load(config), config))
+    print(summary)
     print(check_line)
     print("step seconds: " + ", ".join(f"{step} {seconds:.1f}"
                                        for step, seconds in timings.items()))

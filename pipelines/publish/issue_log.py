@@ -1,9 +1,11 @@
 """The data issues of the loads, for the data engineer, without touching warehouse.duckdb.
 
 A reader of warehouse.duckdb would block the next load's writer, so each load that publishes
-leaves a copy of ``data_issues`` beside the warehouse, ``data_issues.duckdb``: identifiable (it
-holds the raw values), private to the owner (0600), replaced whole by a rename. `pmps issues`
-reads it; `pmps load` prints a few issues of each rule from it, without their values.
+leaves a copy of ``data_issues`` beside the warehouse, ``data_issues.duckdb`` (written when the
+load is recorded, before its release is switched in, a load with no issues included):
+identifiable (it holds the raw values), private to the owner (0600), replaced whole by a
+rename. `pmps issues` reads it, by default for the published load (the one the release switch
+``current`` names); `pmps load` prints a few issues of each rule from it, without their values.
 """
 
 from __future__ import annotations
@@ -42,21 +44,27 @@ def write_copy(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
 
 @dataclass(frozen=True)
 class IssueQuery:
-    load_id: int | None = None  # None: the latest load
+    load_id: int | None = None  # None: the published load
     rule: str | None = None
     file_name: str | None = None
     limit: int = 50
 
 
 def read_issues(warehouse_dir: Path, query: IssueQuery) -> tuple[int | None, pd.DataFrame]:
-    """The load's issues matching ``query``; (None, empty) when no load has published yet."""
+    """The load's issues matching ``query``; (None, empty) when no load has published yet.
+
+    The default load is the published one, named by the release switch, not the newest load
+    in the copy: a clean load has no issue rows, and the copy is written before the switch.
+    """
+    # imported here: release imports this module to write the copy
+    from pipelines.publish.release import current_release
+
+    load_id = query.load_id or current_release(warehouse_dir)
     path = copy_path(warehouse_dir)
-    if not path.is_file():
+    if load_id is None or not path.is_file():
         return None, pd.DataFrame()
     con = duckdb.connect(str(path), read_only=True)
     try:
-        load_id = query.load_id or con.execute(
-            "SELECT max(load_id) FROM data_issues").fetchone()[0]
         where, params = ["load_id = ?"], [load_id]
         if query.rule:
             where.append("rule = ?")

@@ -14,6 +14,11 @@ so every output switches together: a reader never waits for a load, never blocks
 never sees half of one (to read several outputs of one load, resolve ``current`` once). The
 previous release stays for readers still on it; older ones are removed. A load interrupted
 between its record and its switch is switched by the next load before it starts.
+
+``current`` is the one answer to "which load is published": `pmps issues` takes its default
+load from it, and the publish guard compares with the analysis population recorded in
+warehouse.duckdb for it (``main.load_populations``), so a load never opens a published file,
+which a reader may hold locked.
 """
 
 from __future__ import annotations
@@ -168,7 +173,7 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def analysis_population(database: Path) -> int | None:
-    """Patients in the analysis in a published database (None when there is none)."""
+    """Patients in the analysis in a release's database (None when there is none)."""
     if not database.is_file():
         return None
     con = duckdb.connect(str(database), read_only=True)
@@ -176,6 +181,23 @@ def analysis_population(database: Path) -> int | None:
         return con.execute("SELECT count(*) FROM patients WHERE in_analysis").fetchone()[0]
     finally:
         con.close()
+
+
+def published_population(warehouse_dir: Path) -> int | None:
+    """The analysis population of the published load (None before the first publish), as
+    recorded with its history in warehouse.duckdb, so that the guard never opens the published
+    analytics.duckdb, which a reader may hold locked."""
+    load_id = current_release(warehouse_dir)
+    if load_id is None:
+        return None
+    with warehouse.connect(warehouse_dir, read_only=True) as con:
+        row = con.execute("SELECT in_analysis FROM main.load_populations WHERE load_id = ?",
+                          [load_id]).fetchone()
+    if row is not None:
+        return row[0]
+    # A release published before the warehouse recorded populations: its own database, read
+    # once (the next publish records its population).
+    return analysis_population(release_dir(warehouse_dir, load_id) / ANALYTICS_DB)
 
 
 def guard_message(new: int, previous: int | None, max_drop_pct: float) -> str | None:
@@ -192,9 +214,12 @@ def guard_message(new: int, previous: int | None, max_drop_pct: float) -> str | 
 
 
 def record_history(warehouse_dir: Path, load_id: int) -> None:
-    """Append this load's files and data issues to the warehouse's history, in one
-    transaction (a load already recorded, whose switch was interrupted, is left as it is),
-    and leave the data issues' copy for `pmps issues`."""
+    """Append this load's files, data issues and analysis population to the warehouse's
+    history, in one transaction (a load already recorded, whose switch was interrupted, is
+    left as it is), and leave the data issues' copy for `pmps issues`.
+
+    The population is recorded before the switch but claims nothing: which load is published
+    is ``current`` alone, and the guard looks up the population of the load it names."""
     with warehouse.connect(warehouse_dir) as con:
         con.execute("BEGIN")
         recorded = con.execute("SELECT count(*) FROM main.load_audit WHERE load_id = ?",
@@ -203,6 +228,10 @@ def record_history(warehouse_dir: Path, load_id: int) -> None:
             con.execute("INSERT INTO main.load_audit BY NAME SELECT * FROM ingest.load_audit")
             con.execute(
                 "INSERT INTO main.data_issues BY NAME SELECT * FROM main.load_data_issues")
+            # the marts the release was built from (nothing has changed them since)
+            con.execute("""INSERT INTO main.load_populations
+                           SELECT ?, count(*) FROM main.patients WHERE in_analysis""",
+                        [load_id])
         con.execute("COMMIT")
         issue_log.write_copy(con, warehouse_dir)
 
@@ -254,6 +283,10 @@ def finish_interrupted_release(warehouse_dir: Path, last_recorded: int | None) -
     previous load stopped between the two), and remove what failed loads left behind."""
     if last_recorded is not None and current_release(warehouse_dir) != last_recorded and (
             release_dir(warehouse_dir, last_recorded) / COMPLETE).exists():
+        # the interrupted load may have stopped before it wrote the issues' copy, which
+        # `pmps issues` reads for the load being switched in
+        with warehouse.connect(warehouse_dir) as con:
+            issue_log.write_copy(con, warehouse_dir)
         switch_to(warehouse_dir, last_recorded)
     remove_old_releases(warehouse_dir)
     for pattern in (".*.link", ".*.tmp"):  # a staged link or copy a failed load left
