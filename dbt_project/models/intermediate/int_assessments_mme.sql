@@ -40,7 +40,7 @@ active as (
         assessments.mrn,
         assessments.visit_code,
         sum(daily_mme.daily_mme) as total_mme,
-        bool_or(daily_mme.daily_mme is null) as has_unconvertible
+        {{ dbt.bool_or('daily_mme.daily_mme is null') }} as has_unconvertible
     from assessments
     inner join daily_mme
         on assessments.site = daily_mme.site

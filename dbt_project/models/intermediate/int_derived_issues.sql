@@ -10,7 +10,8 @@ patients as (
 ),
 
 totals as (
-    select file_name, site, row_number, 'pd_total' as "column", clinic_pd_total as clinic_total,
+    select file_name, site, row_number, 'pd_total' as {{ adapter.quote('column') }},
+        clinic_pd_total as clinic_total,
         clinic_pd_total_text as clinic_total_text, paindetect_score as computed_score
     from scored
     union all
@@ -29,11 +30,12 @@ total_mismatches as (
         'questionnaires' as source,
         site,
         row_number,
-        "column",
+        {{ adapter.quote('column') }},
         clinic_total_text as value,
         'total_mismatch' as rule,
-        'clinic total ' || clinic_total || ' differs from the computed score '
-            || round(computed_score, 4) as message
+        'clinic total ' || cast(clinic_total as {{ dbt.type_string() }})
+            || ' differs from the computed score '
+            || cast(round(computed_score, 4) as {{ dbt.type_string() }}) as message
     from totals
     -- rounded to 9 decimals so that a difference of exactly 0.05 is not one by float noise
     where round(abs(clinic_total - computed_score), 9) > 0.05
@@ -45,10 +47,11 @@ group_mismatches as (
         'patients' as source,
         site,
         row_number,
-        'treatment_group' as "column",
-        treatment_group::varchar as value,
+        'treatment_group' as {{ adapter.quote('column') }},
+        cast(treatment_group as {{ dbt.type_string() }}) as value,
         'group_mismatch' as rule,
-        'treatment_group ' || treatment_group || ' but procedures give '
+        'treatment_group ' || cast(treatment_group as {{ dbt.type_string() }})
+            || ' but procedures give '
             || coalesce(group_code, 'no group (no USGDN)') as message
     from patients
     where treatment_group is not null
@@ -63,8 +66,8 @@ load_run as (
 final as (
     select
         load_run.load_id,
-        file_name, source, site, row_number::integer as row_number, "column", value, rule,
-        'warning' as severity, message
+        file_name, source, site, cast(row_number as {{ dbt.type_int() }}) as row_number,
+        {{ adapter.quote('column') }}, value, rule, 'warning' as severity, message
     from (
         select * from total_mismatches
         union all

@@ -17,20 +17,38 @@ dated as (
     inner join patients using (site, mrn)
 ),
 
-baselines as (
-    select site, mrn, param_code, visit_code as baseline_visit_code, value as baseline_value
+-- the assessments on or before the index date, the latest first
+baseline_candidates as (
+    select
+        site, mrn, param_code, visit_code, value,
+        row_number() over (
+            partition by site, mrn, param_code order by assessment_date desc, visit_order desc
+        ) as recency
     from dated
     where assessment_date <= index_date
-    qualify row_number() over (
-        partition by site, mrn, param_code order by assessment_date desc, visit_order desc) = 1
+),
+
+baselines as (
+    select site, mrn, param_code, visit_code as baseline_visit_code, value as baseline_value
+    from baseline_candidates
+    where recency = 1
+),
+
+-- the assessments on or before the first USGDN, the latest first
+pre_usgdn_candidates as (
+    select
+        site, mrn, param_code, value,
+        row_number() over (
+            partition by site, mrn, param_code order by assessment_date desc, visit_order desc
+        ) as recency
+    from dated
+    where assessment_date <= first_usgdn_date
 ),
 
 pre_usgdn_references as (
     select site, mrn, param_code, value as pre_usgdn_value
-    from dated
-    where assessment_date <= first_usgdn_date
-    qualify row_number() over (
-        partition by site, mrn, param_code order by assessment_date desc, visit_order desc) = 1
+    from pre_usgdn_candidates
+    where recency = 1
 ),
 
 final as (
@@ -41,11 +59,11 @@ final as (
         dated.in_analysis,
         dated.visit_code,
         dated.visit_order,
-        case
+        cast(case
             when dated.assessment_date >= dated.index_date
-            then date_diff('day', dated.index_date, dated.assessment_date) + 1
-            else date_diff('day', dated.index_date, dated.assessment_date)
-        end::integer as study_day,
+            then {{ dbt.datediff('dated.index_date', 'dated.assessment_date', 'day') }} + 1
+            else {{ dbt.datediff('dated.index_date', 'dated.assessment_date', 'day') }}
+        end as {{ dbt.type_int() }}) as study_day,
         dated.param_code,
         dated.value,
         dated.category,

@@ -21,19 +21,25 @@ assessments as (
         scored.assessment_date,
         scored.phq9_is_prorated,
         scored.phq9_9,
-        scored.nrs_score as "NRS",
-        scored.paindetect_score as "PAINDETECT",
-        scored.dash_score as "DASH",
-        scored.phq9_score as "PHQ9",
-        mme.mme as "MME"
+        scored.nrs_score,
+        scored.paindetect_score,
+        scored.dash_score,
+        scored.phq9_score,
+        mme.mme
     from scored
     left join mme using (site, mrn, visit_code)
 ),
 
+-- the SQL-standard form, which leaves out null values; each alias is the param_code
 unpivoted as (
-    unpivot assessments
-    on "NRS", "PAINDETECT", "DASH", "PHQ9", "MME"
-    into name param_code value value
+    select *
+    from assessments
+    unpivot (
+        value for param_code in (
+            nrs_score as NRS, paindetect_score as PAINDETECT, dash_score as DASH,
+            phq9_score as PHQ9, mme as MME
+        )
+    )
 ),
 
 final as (

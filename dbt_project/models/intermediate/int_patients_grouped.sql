@@ -37,7 +37,7 @@ neural_interventions as (
     select
         procedures.site,
         procedures.mrn,
-        array_to_string(list_sort(list_distinct(list(procedures.procedure_code))), ',') as ni_types
+        {{ string_agg_distinct_sorted('procedures.procedure_code', ',') }} as ni_types
     from procedures
     left join usgdn_courses using (site, mrn)
     where procedures.is_neural_intervention
@@ -75,7 +75,7 @@ final as (
             else 'no_usgdn'
         end as exclusion_reason,
         -- completed years, birthday-aware, 90 for older (least() would turn a null into 90)
-        case
+        cast(case
             when index_date is not null then least(
                 90,
                 year(index_date) - year(date_of_birth)
@@ -85,9 +85,11 @@ final as (
                     else 0
                 end
             )
-        end::integer as age_at_index,
-        floor(date_diff('day', mastectomy_date, index_date) / 30.4375)::integer
-            as months_since_mastectomy
+        end as {{ dbt.type_int() }}) as age_at_index,
+        -- divided as doubles (an integer by a decimal would be a decimal on Spark)
+        cast(floor(
+            cast({{ dbt.datediff('mastectomy_date', 'index_date', 'day') }} as double) / 30.4375
+        ) as {{ dbt.type_int() }}) as months_since_mastectomy
     from grouped
 )
 

@@ -24,8 +24,10 @@ answered as (
         questionnaires.*,
         visits.visit_order,
         pattern_scores.pattern_score,
-        list_filter([{{ dash_items | join(', ') }}], lambda x: x is not null) as dash_answers,
-        list_filter([{{ phq9_items | join(', ') }}], lambda x: x is not null) as phq9_answers
+        {{ count_not_null(dash_items) }} as dash_answered,
+        {{ sum_not_null(dash_items) }} as dash_sum,
+        {{ count_not_null(phq9_items) }} as phq9_answered,
+        {{ sum_not_null(phq9_items) }} as phq9_sum
     from questionnaires
     inner join visits using (visit_code)
     left join pattern_scores using (pd_pattern)
@@ -34,20 +36,20 @@ answered as (
 scored as (
     select
         *,
-        {{ nrs_item }}::double as nrs_score,
+        cast({{ nrs_item }} as double) as nrs_score,
         case
             when {% for item in pd_answers %}{{ item }} is not null{{ ' and ' if not loop.last }}{% endfor %}
-            then ({{ pd_summed | join(' + ') }} + pattern_score + 2 * pd_radiating)::double
+            then cast({{ pd_summed | join(' + ') }} + pattern_score + 2 * pd_radiating as double)
         end as paindetect_score,
+        -- an integer divided by an integer is a double on both engines
         case
-            when len(dash_answers) >= 27
-            then (list_sum(dash_answers) / len(dash_answers) - 1) * 25.0
+            when dash_answered >= 27 then (dash_sum / dash_answered - 1) * 25.0
         end as dash_score_computed,
         case
-            when len(phq9_answers) = 9 then list_sum(phq9_answers)::double
-            when len(phq9_answers) in (7, 8) then list_sum(phq9_answers) * 9.0 / len(phq9_answers)
+            when phq9_answered = 9 then cast(phq9_sum as double)
+            when phq9_answered in (7, 8) then cast(phq9_sum as double) * 9 / phq9_answered
         end as phq9_score,
-        len(phq9_answers) in (7, 8) as phq9_is_prorated
+        phq9_answered in (7, 8) as phq9_is_prorated
     from answered
 ),
 

@@ -8,9 +8,15 @@ derived_issues as (
 ),
 
 final as (
-    select * from ingest_issues
-    union all by name
-    select * from derived_issues
+    select
+        load_id, file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule,
+        severity, message
+    from ingest_issues
+    union all
+    select
+        load_id, file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule,
+        severity, message
+    from derived_issues
 )
 
 select * from final

@@ -19,7 +19,7 @@ final as (
         patients.mastectomy_side,
         patients.months_since_mastectomy,
         patients.ni_types,
-        patients.usgdn_sessions::integer as usgdn_sessions
+        cast(patients.usgdn_sessions as {{ dbt.type_int() }}) as usgdn_sessions
     from patients
     inner join patient_keys using (site, mrn)
 )

@@ -25,10 +25,11 @@ assessments as (
     inner join patient_keys using (site, mrn)
 ),
 
+-- the SQL-standard form, which leaves out unanswered items
 unpivoted as (
-    unpivot assessments
-    on {{ items | join(', ') }}
-    into name item value response
+    select *
+    from assessments
+    unpivot (response for item in ({{ items | join(', ') }}))
 ),
 
 final as (
@@ -39,7 +40,7 @@ final as (
         unpivoted.visit_code,
         codebook.param_code,
         unpivoted.item,
-        unpivoted.response::integer as response
+        cast(unpivoted.response as {{ dbt.type_int() }}) as response
     from unpivoted
     inner join codebook using (item)
 )

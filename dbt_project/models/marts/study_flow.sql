@@ -13,25 +13,55 @@ patients as (
     select * from {{ ref('int_patients_grouped') }}
 ),
 
+received as (
+    select site, sum(rows_read) as received
+    from current_files
+    group by site
+),
+
+rejected_rows as (
+    select
+        site,
+        count(distinct file_name || ':' || cast(row_number as {{ dbt.type_string() }}))
+            as rejected_rows
+    from issues
+    where severity = 'rejected_row'
+    group by site
+),
+
+identical_copies as (
+    select site, count(*) as identical_copies
+    from issues
+    where rule = 'duplicate_identical'
+    group by site
+),
+
+patient_counts as (
+    select site, count(*) as patients, count(case when in_analysis then 1 end) as in_analysis
+    from patients
+    group by site
+),
+
 -- one row per site and stage that every flow has, with its count (0 when nothing)
 totals as (
     select
-        current_files.site,
-        sum(current_files.rows_read) as received,
-        (select count(distinct issues.file_name || ':' || issues.row_number) from issues
-         where issues.site = current_files.site and issues.severity = 'rejected_row')
-            as rejected_rows,
-        (select count(*) from issues where issues.site = current_files.site
-         and issues.rule = 'duplicate_identical') as identical_copies,
-        (select count(*) from patients where patients.site = current_files.site) as patients,
-        (select count(*) from patients where patients.site = current_files.site
-         and patients.in_analysis) as in_analysis
-    from current_files
-    group by current_files.site
+        received.site,
+        received.received,
+        coalesce(rejected_rows.rejected_rows, 0) as rejected_rows,
+        coalesce(identical_copies.identical_copies, 0) as identical_copies,
+        coalesce(patient_counts.patients, 0) as patients,
+        coalesce(patient_counts.in_analysis, 0) as in_analysis
+    from received
+    left join rejected_rows on received.site = rejected_rows.site
+    left join identical_copies on received.site = identical_copies.site
+    left join patient_counts on received.site = patient_counts.site
 ),
 
 flow as (
-    select site, 1 as step, 'received' as stage, null as reason, received as n from totals
+    select
+        site, 1 as step, 'received' as stage, cast(null as {{ dbt.type_string() }}) as reason,
+        received as n
+    from totals
     union all
     select site, 2, 'rejected_at_ingestion', rule, count(distinct row_number)
     from issues where severity = 'rejected_row' group by site, rule
@@ -57,9 +87,14 @@ all_sites as (
 ),
 
 final as (
-    select site, step::integer as step, stage, reason, n::integer as n from flow
+    select
+        site, cast(step as {{ dbt.type_int() }}) as step, stage, reason,
+        cast(n as {{ dbt.type_int() }}) as n
+    from flow
     union all
-    select site, step::integer, stage, reason, n::integer from all_sites
+    select
+        site, cast(step as {{ dbt.type_int() }}), stage, reason, cast(n as {{ dbt.type_int() }})
+    from all_sites
 )
 
 select * from final

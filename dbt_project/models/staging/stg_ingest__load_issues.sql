@@ -3,7 +3,9 @@ with source as (
 ),
 
 final as (
-    select load_id, file_name, source, site, row_number, "column", value, rule, severity, message
+    select
+        load_id, file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule,
+        severity, message
     from source
 )
 
