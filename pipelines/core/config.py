@@ -20,7 +20,15 @@ DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "pmps.yaml"
 DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NULL", ".")
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 
-TOP_LEVEL_KEYS = {"landing_dir", "warehouse_dir", "sites", "limits", "publish_guard"}
+TOP_LEVEL_KEYS = {"landing_dir", "warehouse_dir", "sites", "limits", "publish_guard", "engine",
+                  "dbt_target", "handover_dir", "exports"}
+# Where the dbt models are built: the embedded DuckDB (the default) or Apache Spark.
+ENGINES = ("duckdb", "spark")
+# The dbt target each engine builds with unless `dbt_target` names another (profiles.yml).
+DEFAULT_DBT_TARGETS = {"duckdb": "warehouse", "spark": "spark"}
+# The formats of published/ beside the summary CSVs and the report, which are always written.
+EXPORT_FORMATS = ("parquet", "spss", "stata")
+HANDOVER_DIR = "handover"  # under the warehouse folder, unless handover_dir says otherwise
 SITE_KEYS = {
     "encoding", "delimiter", "date_format", "missing_values", "columns", "events", "procedures",
     "drugs",
@@ -91,9 +99,25 @@ class Config:
     source_file: Path | None = None
     limits: Limits = field(default_factory=Limits)
     publish_guard: PublishGuard = field(default_factory=PublishGuard)
+    engine: str = "duckdb"
+    dbt_target: str | None = None  # None: the engine's default target
+    handover: str | None = None  # the Parquet hand-over folder (Spark); None: under the warehouse
+    exports: tuple[str, ...] = EXPORT_FORMATS
 
     def site(self, site: str) -> SiteConfig:
         return self.sites.get(site, SiteConfig())
+
+    @property
+    def target(self) -> str:
+        """The dbt target the models are built with."""
+        return self.dbt_target or DEFAULT_DBT_TARGETS[self.engine]
+
+    @property
+    def handover_dir(self) -> str:
+        """Where the ingest hands its tables to Spark and the models write their Parquet: a
+        local folder or a URI every executor of a cluster reads (kept as text: it may be
+        ``s3a://...``)."""
+        return self.handover or str((self.warehouse_dir / HANDOVER_DIR).resolve())
 
 
 def _mapping(value: Any, where: str) -> dict[str, str]:
@@ -230,6 +254,28 @@ def parse_publish_guard(raw: Any) -> PublishGuard:
     return PublishGuard(float(value))
 
 
+def parse_engine(value: Any, where: str = "engine") -> str:
+    engine = normalise_label(_text(value, where))
+    if engine not in ENGINES:
+        raise ConfigError(f"{where} '{value}' is not one of {', '.join(ENGINES)}")
+    return engine
+
+
+def parse_exports(value: Any) -> tuple[str, ...]:
+    """The export formats to write, in a list (an empty list writes none)."""
+    if value is None:
+        return EXPORT_FORMATS
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"exports must be a list of formats ({', '.join(EXPORT_FORMATS)}), "
+                          f"not {value!r}")
+    formats = [normalise_label(v) for v in value]
+    unknown = [v for v in formats if v not in EXPORT_FORMATS]
+    if unknown:
+        raise ConfigError(f"exports: unknown format '{unknown[0]}' (known: "
+                          f"{', '.join(EXPORT_FORMATS)})")
+    return tuple(f for f in EXPORT_FORMATS if f in formats)
+
+
 def _path(value: Any, where: str) -> str | None:
     if value is None:
         return None
@@ -255,7 +301,11 @@ def parse_config(raw: Any, source_file: Path | None = None) -> dict[str, Any]:
     return {"landing_dir": _path(raw.get("landing_dir"), "landing_dir"),
             "warehouse_dir": _path(raw.get("warehouse_dir"), "warehouse_dir"),
             "sites": sites, "limits": parse_limits(raw.get("limits")),
-            "publish_guard": parse_publish_guard(raw.get("publish_guard"))}
+            "publish_guard": parse_publish_guard(raw.get("publish_guard")),
+            "engine": None if raw.get("engine") is None else parse_engine(raw["engine"]),
+            "dbt_target": _path(raw.get("dbt_target"), "dbt_target"),
+            "handover_dir": _path(raw.get("handover_dir"), "handover_dir"),
+            "exports": parse_exports(raw.get("exports"))}
 
 
 def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
@@ -282,5 +332,8 @@ def load_config(config_file: str | os.PathLike | None = None, landing: str | Non
     landing_dir = landing or env.get("PMPS_LANDING_DIR") or parsed["landing_dir"] or "data/landing"
     warehouse_dir = (warehouse or env.get("PMPS_WAREHOUSE_DIR") or parsed["warehouse_dir"]
                      or "data/warehouse")
+    engine = env.get("PMPS_ENGINE")
+    engine = parse_engine(engine, "PMPS_ENGINE") if engine else parsed["engine"] or ENGINES[0]
     return Config(Path(landing_dir), Path(warehouse_dir), parsed["sites"], path,
-                  parsed["limits"], parsed["publish_guard"])
+                  parsed["limits"], parsed["publish_guard"], engine, parsed["dbt_target"],
+                  parsed["handover_dir"], parsed["exports"])

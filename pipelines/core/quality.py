@@ -87,7 +87,7 @@ def visits_out_of_order(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         JOIN main.int_questionnaires_scored b
           ON a.site = b.site AND a.mrn = b.mrn AND a.visit_order < b.visit_order
          AND b.assessment_date < a.assessment_date
-        JOIN main.stg_ingest__patient_keys k ON k.site = a.site AND k.mrn = a.mrn
+        JOIN ingest.patient_keys k ON k.site = a.site AND k.mrn = a.mrn
         ORDER BY k.patient_key, a.visit_code""").df()
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.core import warehouse
+from pipelines.core import engine, warehouse
 from pipelines.core.config import Config
 from pipelines.core.issues import Issue, issues_frame, with_severity
 from pipelines.core.pseudonym import load_key, patient_key
@@ -259,4 +259,6 @@ def close_ingest(config: Config) -> dict[str, int]:
             """SELECT (SELECT count(*) FROM ingest.load_issues),
                       (SELECT coalesce(sum(rows_rejected), 0) FROM ingest.load_audit)"""
         ).fetchone()
+        if config.engine == "spark":  # Spark reads the accepted rows as Parquet
+            engine.hand_over_ingest(con, config.handover_dir)
     return {"issues": issues, "rows_rejected": int(rejected)}

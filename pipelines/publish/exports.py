@@ -31,6 +31,7 @@ from pipelines.publish.dictionary import entries
 from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
 PARQUET_DIR, SPSS_DIR, STATA_DIR = "parquet", "spss", "stata"
+EXPORT_FORMATS = (PARQUET_DIR, SPSS_DIR, STATA_DIR)  # each a folder of published/
 ANALYSIS_TABLES = ("patients", "outcomes", "group_summary", "change_summary",
                    "responder_summary")
 BOOLEAN_LABELS = {0: "no", 1: "yes"}
@@ -102,20 +103,22 @@ def _write_format(kind: str, source: str, target: str, column_labels: list[str],
           variable_value_labels=value_labels)
 
 
-def write_labelled(table: str, frame: pl.DataFrame, folder: Path) -> list[Path]:
-    """One analysis table as SPSS and Stata files. pyreadstat writes cell by cell (a
-    registry's outcomes take seconds per format), so a large table's two files are written
-    side by side by two worker processes, from the frame staged as Arrow IPC."""
+def write_labelled(table: str, frame: pl.DataFrame, folder: Path,
+                   kinds: Iterable[str] = (SPSS_DIR, STATA_DIR)) -> list[Path]:
+    """One analysis table as SPSS and Stata files (those of ``kinds``). pyreadstat writes cell
+    by cell (a registry's outcomes take seconds per format), so a large table's two files are
+    written side by side by two worker processes, from the frame staged as Arrow IPC."""
     labelled, value_labels = labelled_frame(frame)
     labels = variable_labels(table)
     jobs = {SPSS_DIR: (folder / SPSS_DIR / f"{table}.sav",
                        [labels.get(c, c) for c in labelled.columns]),
             STATA_DIR: (folder / STATA_DIR / f"{table}.dta",
                         [labels.get(c, c)[:STATA_LABEL_LENGTH] for c in labelled.columns])}
+    jobs = {kind: job for kind, job in jobs.items() if kind in kinds}
     staged = folder / f".{table}.arrow"
     labelled.write_ipc(staged)
     try:
-        if labelled.height < PARALLEL_FROM_ROWS:
+        if labelled.height < PARALLEL_FROM_ROWS or len(jobs) < 2:
             for kind, (path, column_labels) in jobs.items():
                 _write_format(kind, str(staged), str(path), column_labels, value_labels)
         else:
@@ -130,23 +133,30 @@ def write_labelled(table: str, frame: pl.DataFrame, folder: Path) -> list[Path]:
     return [path for path, _ in jobs.values()]
 
 
-def write_exports(database: Path, folder: Path) -> list[Path]:
-    """Write every export of the analytics database at ``database`` under ``folder``
-    (the release's published/ folder). Returns the files written."""
+def write_exports(database: Path, folder: Path,
+                  formats: Iterable[str] = EXPORT_FORMATS) -> list[Path]:
+    """Write the exports of the analytics database at ``database`` under ``folder`` (the
+    release's published/ folder), in the configured ``formats`` (``exports:``; labelled SPSS
+    and Stata files of a registry's hundreds of millions of rows make no sense, so a site may
+    write Parquet alone). Returns the files written."""
+    formats = set(formats)
     written = []
-    for sub in (PARQUET_DIR, SPSS_DIR, STATA_DIR):
-        (folder / sub).mkdir(exist_ok=True)
+    for sub in EXPORT_FORMATS:
+        if sub in formats:
+            (folder / sub).mkdir(exist_ok=True)
     con = duckdb.connect(str(database), read_only=True)
     try:
         tables = [row[0] for row in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "ORDER BY table_name").fetchall()]
-        for table in tables:
+        for table in tables if PARQUET_DIR in formats else ():
             path = folder / PARQUET_DIR / f"{table}.parquet"
             con.execute(f"COPY {table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
             written.append(path)
-        for table in ANALYSIS_TABLES:
-            written += write_labelled(table, con.sql(f"SELECT * FROM {table}").pl(), folder)
+        labelled = formats & {SPSS_DIR, STATA_DIR}
+        for table in ANALYSIS_TABLES if labelled else ():
+            written += write_labelled(table, con.sql(f"SELECT * FROM {table}").pl(), folder,
+                                      labelled)
     finally:
         con.close()
     return written

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -45,12 +46,12 @@ PUBLISHED_FILE_MODE, PUBLISHED_DIR_MODE = 0o644, 0o755  # de-identified: anyone 
 
 SUMMARY_CSVS = ("group_summary", "change_summary", "responder_summary")
 
-# The marts of patients and the order of their published rows (the same on every load);
-# questionnaire_items, fifty times the rows of outcomes, is left unsorted (seconds saved).
+# The marts of patients and the order of their published rows: the same on every load and on
+# either engine (Spark writes its Parquet in an order of its own).
 PATIENT_TABLES = {
     "patients": "ORDER BY site, mrn",
     "outcomes": "ORDER BY site, mrn, visit_order, param_code",
-    "questionnaire_items": "",
+    "questionnaire_items": "ORDER BY site, mrn, visit_code, item",
 }
 
 
@@ -129,9 +130,11 @@ def staged_load_id(warehouse_dir: Path) -> int:
         return con.execute("SELECT max(load_id) FROM ingest.landing_files").fetchone()[0]
 
 
-def stage_release(warehouse_dir: Path) -> dict[str, int]:
-    """Write analytics.duckdb, the summary CSVs and the report into this load's release
-    folder, readable by anyone (they are de-identified). Returns each table's rows."""
+def stage_release(warehouse_dir: Path,
+                  export_formats: Iterable[str] = exports.EXPORT_FORMATS) -> dict[str, int]:
+    """Write analytics.duckdb, the summary CSVs, the exports in ``export_formats`` and the
+    report into this load's release folder, readable by anyone (they are de-identified).
+    Returns each table's rows."""
     from pipelines.publish import report
 
     folder = release_dir(warehouse_dir, staged_load_id(warehouse_dir))
@@ -151,9 +154,10 @@ def stage_release(warehouse_dir: Path) -> dict[str, int]:
     finally:
         con.close()
     dictionary.write_csv(folder / PUBLISHED_DIR / DICTIONARY_CSV)
-    exports.write_exports(database, folder / PUBLISHED_DIR)
+    exports.write_exports(database, folder / PUBLISHED_DIR, export_formats)
     (folder / PUBLISHED_DIR / REPORT_HTML).write_text(
-        report.render_report({**report_tables(database), "warnings": warnings}),
+        report.render_report({**report_tables(database), "warnings": warnings},
+                             export_formats=export_formats),
         encoding="utf-8")
     for path in [folder.parent, folder, *folder.rglob("*")]:
         path.chmod(PUBLISHED_DIR_MODE if path.is_dir() else PUBLISHED_FILE_MODE)

@@ -443,11 +443,13 @@ def _template() -> jinja2.Template:
 
 
 def render_report(tables: Mapping[str, pd.DataFrame],
-                  generated_at: datetime | None = None) -> str:
+                  generated_at: datetime | None = None,
+                  export_formats: Iterable[str] | None = None) -> str:
     """The whole report as one self-contained HTML page.
 
     ``tables`` maps the published table names to their DataFrames (a missing or empty table
-    renders as "no rows"); ``generated_at`` defaults to now, in local time.
+    renders as "no rows"); ``generated_at`` defaults to now, in local time; the downloads
+    list the exports of ``export_formats`` (all when None) beside the CSVs.
     """
     generated_at = generated_at or datetime.now().astimezone()
     load_audit, data_quality = _table(tables, "load_audit"), _table(tables, "data_quality")
@@ -464,4 +466,5 @@ def render_report(tables: Mapping[str, pd.DataFrame],
         responders=responder_section(_table(tables, "responder_summary")),
         data_quality=data_quality_section(load_audit, data_quality, load_id,
                                           _table(tables, "warnings")),
-        downloads=DOWNLOADS)
+        downloads=[(path, text) for path, text in DOWNLOADS if export_formats is None
+                   or not path.endswith("/") or path.rstrip("/") in export_formats])

@@ -251,6 +251,11 @@ def test_a_blank_cell_is_missing_whatever_the_site_tokens(tmp_path):
     ("limits: {max_cells: 3}\n", "limits: unknown key 'max_cells'"),
     ("publish_guard: {max_drop_pct: 150}\n", "max_drop_pct must be a number from 0 to 100"),
     ("a: &x [1]\nb: *x\n", "anchors and aliases are not allowed"),
+    ("engine: postgres\n", "engine 'postgres' is not one of duckdb, spark"),
+    ("engine: 3\n", "engine must be text"),
+    ("exports: parquet\n", "exports must be a list of formats (parquet, spss, stata)"),
+    ("exports: [parquet, sas]\n", "exports: unknown format 'sas' (known: parquet, spss, stata)"),
+    ("dbt_target: [a]\n", "dbt_target must be text"),
 ])
 def test_invalid_configuration_is_one_line_naming_the_problem(tmp_path, text, problem):
     assert problem in config_error(write(tmp_path, text))
@@ -272,3 +277,28 @@ def test_limits_and_publish_guard_are_read(tmp_path):
     assert config.limits.max_xlsx_uncompressed_bytes == 1_073_741_824
     assert config.publish_guard.max_drop_pct == 5
     assert config.site("pune").delimiter == "\t"
+
+
+def test_engine_exports_and_hand_over_defaults(tmp_path):
+    config = load_config(write(tmp_path, "warehouse_dir: wh\n"), environ={})
+    assert (config.engine, config.target, config.exports) == (
+        "duckdb", "warehouse", ("parquet", "spss", "stata"))
+    assert config.handover_dir == str((Path("wh") / "handover").resolve())
+
+
+def test_engine_from_the_file_and_the_environment(tmp_path):
+    path = write(tmp_path, "engine: Spark\nexports: [STATA, parquet]\n"
+                           "handover_dir: s3a://registry/handover\n")
+    config = load_config(path, environ={})
+    assert (config.engine, config.target) == ("spark", "spark")
+    assert config.exports == ("parquet", "stata")  # in the order they are written
+    assert config.handover_dir == "s3a://registry/handover"
+    assert load_config(path, environ={"PMPS_ENGINE": "duckdb"}).engine == "duckdb"
+    assert load_config(write(tmp_path, "exports: []\n", "none.yaml"), environ={}).exports == ()
+    assert load_config(write(tmp_path, "engine: spark\ndbt_target: databricks\n", "d.yaml"),
+                       environ={}).target == "databricks"
+
+
+def test_an_unknown_engine_in_the_environment_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="PMPS_ENGINE 'oracle' is not one of duckdb, spark"):
+        load_config(write(tmp_path, ""), environ={"PMPS_ENGINE": "oracle"})

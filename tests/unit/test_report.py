@@ -365,6 +365,12 @@ def test_downloads_link_the_exports_beside_the_page(dom: Node) -> None:
                      "group_summary.csv"]
 
 
+def test_downloads_link_only_the_exports_written() -> None:
+    page = parse(report.render_report(study_tables(), GENERATED_AT, export_formats=["parquet"]))
+    links = [a.attrs["href"] for a in page.by_id("downloads-section").find_all("a")]
+    assert links == ["data_dictionary.csv", "parquet/", "group_summary.csv"]
+
+
 @pytest.mark.parametrize(("p_value", "text"), [
     (0.00044, "<0.001"), (0.001, "0.00100"), (0.0283237, "0.0283"), (0.5, "0.500"),
     (1.0, "1.00"), (None, "NA"), (float("nan"), "NA")])
@@ -460,7 +466,7 @@ def hand_made_warehouse(warehouse_dir: Path) -> None:
     this_load = load_audit[load_audit["load_id"] == 2]
     with warehouse.connect(warehouse_dir) as con:
         for table, extra in (("patients", ", mrn VARCHAR"), ("outcomes", ", mrn VARCHAR"),
-                             ("questionnaire_items", "")):
+                             ("questionnaire_items", ", mrn VARCHAR")):
             con.execute(f"CREATE TABLE main.{table} ({tables.TABLE_DDL[table]}{extra})")
         con.execute(f"CREATE TABLE ingest.load_audit ({warehouse.LOAD_FILE_DDL})")
         con.execute(f"CREATE TABLE ingest.landing_files ({warehouse.LANDING_FILES_DDL})")
@@ -468,7 +474,7 @@ def hand_made_warehouse(warehouse_dir: Path) -> None:
         con.execute(f"CREATE TABLE main.load_data_issues ({warehouse.ISSUE_DDL})")
         con.execute(f"CREATE TABLE ingest.load_issues ({warehouse.ISSUE_DDL})")
         con.execute(f"CREATE TABLE main.study_flow ({tables.TABLE_DDL['study_flow']})")
-        con.execute("CREATE TABLE main.stg_ingest__patient_keys (site VARCHAR, mrn VARCHAR, "
+        con.execute("CREATE TABLE ingest.patient_keys (site VARCHAR, mrn VARCHAR, "
                     "patient_key VARCHAR)")
         con.execute("CREATE TABLE main.int_questionnaires_scored (site VARCHAR, mrn VARCHAR, "
                     "visit_code VARCHAR, visit_order INTEGER, assessment_date DATE)")
@@ -487,7 +493,8 @@ def fixed_time(monkeypatch) -> None:
     """The release renders its page at GENERATED_AT, so the test can render the same page."""
     render = report.render_report
     monkeypatch.setattr(report, "render_report",
-                        lambda tables, generated_at=None: render(tables, GENERATED_AT))
+                        lambda tables, generated_at=None, **options: render(
+                            tables, GENERATED_AT, **options))
 
 
 def test_a_release_switches_the_rendered_page_into_place(tmp_path: Path, fixed_time) -> None:

@@ -8,35 +8,35 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.core import warehouse
+from pipelines.core import engine, warehouse
 from pipelines.defs.assets.retry import retry_when_busy
 from pipelines.defs.project import dbt_project
 from pipelines.defs.resources import PmpsSettings
 
-WAREHOUSE_DB_VARIABLE = "PMPS_WAREHOUSE_DB"  # read by dbt_project/profiles.yml
 
-
-def dbt_build_args() -> list[str]:
-    """`dbt build` for a load: unit tests are for development (`make test` runs them).
+def dbt_build_args(target: str) -> list[str]:
+    """`dbt build` for a load with ``target`` (profiles.yml): unit tests are for development
+    (`make test` runs them).
 
     Seeds are loaded every time (half a second): skipping unchanged ones would also skip the
     tests that join them (dbt leaves out the tests of an excluded node).
     """
-    return ["build", "--exclude", "resource_type:unit_test"]
+    return ["build", "--exclude", "resource_type:unit_test", "--target", target]
 
 
 @contextmanager
-def warehouse_for_dbt(warehouse_dir: Path) -> Iterator[None]:
-    """Point dbt's profile at this load's warehouse file for the duration of the call."""
-    previous = os.environ.get(WAREHOUSE_DB_VARIABLE)
-    os.environ[WAREHOUSE_DB_VARIABLE] = str(warehouse.warehouse_path(warehouse_dir).resolve())
+def environment_for_dbt(variables: dict[str, str]) -> Iterator[None]:
+    """Set the variables dbt's profile reads for the duration of the call."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(WAREHOUSE_DB_VARIABLE, None)
-        else:
-            os.environ[WAREHOUSE_DB_VARIABLE] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_target_path(warehouse_dir: Path) -> Path:
@@ -71,9 +71,14 @@ class LayeredTranslator(DagsterDbtTranslator):
             dagster_dbt_translator=LayeredTranslator())
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                      pmps: PmpsSettings):
-    warehouse_dir = pmps.load().warehouse_dir
+    config = pmps.load()
+    warehouse_dir = config.warehouse_dir
     with retry_when_busy(pmps):  # dbt would fail on a warehouse someone holds open
         warehouse.check_writable(warehouse_dir)
-    with warehouse_for_dbt(warehouse_dir):
-        yield from dbt.cli(dbt_build_args(), context=context,
+    variables = engine.dbt_environment(config, warehouse.warehouse_path(warehouse_dir))
+    with environment_for_dbt(variables):
+        yield from dbt.cli(dbt_build_args(config.target), context=context,
                            target_path=dbt_target_path(warehouse_dir)).stream()
+    if config.engine == "spark":  # the marts' Parquet, read from the warehouse by name
+        with warehouse.connect(warehouse_dir) as con:
+            engine.attach_models(con, config.handover_dir)

@@ -17,8 +17,9 @@ MARTS = [dg.AssetKey(name) for name in ("patients", "outcomes", "questionnaire_i
           description="analytics.duckdb (de-identified, with the group-level summaries), the "
                       "summary CSVs and report.html, staged in <warehouse>/releases/<load_id>/.")
 def study_tables(pmps: PmpsSettings) -> dg.MaterializeResult:
+    config = pmps.load()
     with retry_when_busy(pmps):
-        rows = release.stage_release(pmps.load().warehouse_dir)
+        rows = release.stage_release(config.warehouse_dir, config.exports)
     return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in rows.items()})
 
 
