@@ -3,16 +3,23 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+SPARK_INSTALLED := $(VENV)/.installed-spark
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f)
 
-.PHONY: demo test test-unit lint dbt-parse dev bench docs clean
+.PHONY: demo test test-unit test-spark lint dbt-parse dev bench docs clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# pyspark and dbt-spark for `engine: spark`; only `make test-spark` and `make bench` with
+# `BENCH_ARGS=--engine spark` need them (and Java 17).
+$(SPARK_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $@
 
 # The dbt manifest is prepared once here, never at import time.
@@ -31,6 +38,10 @@ lint: $(INSTALLED)
 
 test: $(MANIFEST) lint
 	$(BIN)/pytest
+
+# The same tables built on Apache Spark as on DuckDB, cell by cell (tests/spark): needs Java 17.
+test-spark: $(MANIFEST) $(SPARK_INSTALLED)
+	$(BIN)/pytest tests/spark
 
 # The unit tests alone (no load is run): seconds, for the edit-and-check loop.
 test-unit: $(MANIFEST)

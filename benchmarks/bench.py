@@ -13,12 +13,18 @@ It prints, for every run: wall time, questionnaire rows per second, peak memory 
 process tree (dbt's subprocess included, sampled every 20 ms) and the time of each Dagster
 step; for the full loads also the floor's time and the ratio load / floor.
 
+With `--engine spark` the models are built on Apache Spark (the `spark` extra and Java 17),
+and each load also prints the dbt step beside the sum of its nodes' own times: the rest is
+Spark's start, dbt's parse and the hooks.
+
     .venv/bin/python benchmarks/bench.py [--sizes 1000 10000 100000] [--repeat 2] [--work DIR]
+                                         [--engine duckdb|spark]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -108,7 +114,16 @@ def questionnaire_rows(landing: Path) -> int:
                for path in newest.values())
 
 
-def describe(label: str, run: Run, rows: int, floor: float | None = None) -> str:
+def dbt_node_seconds(warehouse: Path) -> float | None:
+    """The sum of the dbt nodes' own times in the last load of ``warehouse``."""
+    path = warehouse / "dbt_target" / "run_results.json"
+    if not path.exists():
+        return None
+    return sum(result["execution_time"] for result in json.loads(path.read_text())["results"])
+
+
+def describe(label: str, run: Run, rows: int, floor: float | None = None,
+             nodes_s: float | None = None) -> str:
     line = (f"  {label:<9} wall {run.wall_s:7.1f} s   {rows / run.wall_s:9.0f} questionnaire "
             f"rows/s   peak {run.peak_mb:6.0f} MB")
     if floor:
@@ -117,6 +132,10 @@ def describe(label: str, run: Run, rows: int, floor: float | None = None) -> str
                       f"{seconds:.1f}" for step, seconds in run.steps.items()
                       if not step.endswith(("_identity", "_rows", "_baseline", "_order",
                                             "_structure")))
+    dbt = run.steps.get("warehouse_models")
+    if nodes_s is not None and dbt:
+        steps += (f"\n            dbt step {dbt:.1f} s, its nodes' own times summed "
+                  f"{nodes_s:.1f} s (two threads)")
     return line + (f"\n            steps: {steps}" if steps else "")
 
 
@@ -134,18 +153,20 @@ def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> l
     floor_input.mkdir()
     for path in landing.iterdir():
         os.link(path, floor_input / path.name)
-    loads, floors = [], []
+    loads, floors, nodes = [], [], []
     for round_number in range(repeat):
         warehouse = folder / f"warehouse_{round_number}"
         loads.append(measure(pmps("load", "--landing", str(landing), "--warehouse",
                                   str(warehouse)), env, PROJECT))
+        nodes.append(dbt_node_seconds(warehouse))
         if FLOOR.exists():
             floors.append(measure([sys.executable, str(FLOOR), str(floor_input)], env,
                                   PROJECT))
     floor = statistics.median(run.wall_s for run in floors) if floors else None
     for number, run in enumerate(loads, start=1):
         lines.append(describe(f"full #{number}", run, rows,
-                              floors[number - 1].wall_s if floors else None))
+                              floors[number - 1].wall_s if floors else None,
+                              nodes[number - 1]))
     full = statistics.median(run.wall_s for run in loads)
     if floor:
         lines.append(f"  median: load {full:.1f} s, floor {floor:.1f} s, "
@@ -153,7 +174,8 @@ def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> l
     write_changed_snapshot(landing, patients)
     nightly = measure(pmps("load", "--landing", str(landing), "--warehouse",
                            str(folder / "warehouse_0")), env, PROJECT)
-    lines.append(describe("nightly", nightly, questionnaire_rows(landing)))
+    lines.append(describe("nightly", nightly, questionnaire_rows(landing),
+                          nodes_s=dbt_node_seconds(folder / "warehouse_0")))
     lines.append(f"  nightly / full: {nightly.wall_s / full:.2f}")
     return lines
 
@@ -165,10 +187,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="full loads (each followed by the floor) per size")
     parser.add_argument("--work", type=Path, help="folder for the cohorts (default: a "
                         "temporary folder, removed afterwards)")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                        help="where the models are built (default duckdb)")
     args = parser.parse_args(argv)
-    env = {**os.environ, "PMPS_PSEUDONYM_KEY": "benchmark"}
+    env = {**os.environ, "PMPS_PSEUDONYM_KEY": "benchmark", "PMPS_ENGINE": args.engine}
     work = args.work or Path(tempfile.mkdtemp(prefix="pmps-bench-"))
     print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+          f"engine: {args.engine}; "
           f"floor: {FLOOR if FLOOR.exists() else 'not found, not timed'}", flush=True)
     try:
         for patients in args.sizes:

@@ -15,12 +15,14 @@ marts work as they do on DuckDB. The load audit, the data issues and the raw his
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import yaml
 
+from pipelines.core import warehouse
 from pipelines.core.config import PROJECT_ROOT, Config
 
 SPARK_DIR = "spark"
@@ -29,6 +31,8 @@ INGEST, MODELS = "ingest", "models"
 WAREHOUSE_DB_VARIABLE = "PMPS_WAREHOUSE_DB"
 SPARK_DIR_VARIABLE = "PMPS_SPARK_DIR"
 HANDOVER_DIR_VARIABLE = "PMPS_HANDOVER_DIR"
+SPARK_LOG4J_VARIABLE = "PMPS_SPARK_LOG4J"
+SPARK_LOG4J = PROJECT_ROOT / "dbt_project" / "spark" / "log4j2.properties"  # to a file
 
 
 DBT_SOURCES = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml"
@@ -58,7 +62,10 @@ def dbt_environment(config: Config, warehouse_db: Path) -> dict[str, str]:
     if config.engine == "duckdb":
         return {WAREHOUSE_DB_VARIABLE: str(Path(warehouse_db).resolve())}
     return {SPARK_DIR_VARIABLE: str(private_dir(spark_dir(config.warehouse_dir))),
-            HANDOVER_DIR_VARIABLE: config.handover_dir}
+            HANDOVER_DIR_VARIABLE: config.handover_dir,
+            SPARK_LOG4J_VARIABLE: str(SPARK_LOG4J),
+            # pyspark warns about pandas 3 on import, into the stream dbt's events are read from
+            "PYTHONWARNINGS": "ignore:PySpark does not yet fully support pandas:FutureWarning"}
 
 
 def _fresh(path: Path) -> Path:
@@ -79,6 +86,19 @@ def hand_over_ingest(con: duckdb.DuckDBPyConnection, handover_dir: str) -> dict[
     return rows
 
 
+def make_private(folder: Path) -> None:
+    """Every folder under ``folder`` 0700 and every file 0600: Spark's local file system
+    writes its own modes (Hadoop's umask, not the process's)."""
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            (Path(root) / name).chmod(0o700)
+        for name in files:
+            path = Path(root) / name
+            if not path.is_symlink():
+                path.chmod(0o600)
+    folder.chmod(0o700)
+
+
 def attach_models(con: duckdb.DuckDBPyConnection, handover_dir: str) -> list[str]:
     """Make each model Spark wrote a view of ``main`` over its Parquet (a model that is a
     table on DuckDB is replaced by the view of the same name). Returns the models."""
@@ -93,3 +113,18 @@ def attach_models(con: duckdb.DuckDBPyConnection, handover_dir: str) -> list[str
         con.execute(f"CREATE OR REPLACE VIEW main.{model} AS "
                     f"SELECT * FROM read_parquet('{files}')")
     return models
+
+
+def protect_spark_folders(config: Config) -> None:
+    """After a Spark build, failed or not: its folders hold identifiable rows."""
+    if config.engine == "spark":
+        make_private(Path(config.handover_dir))
+        make_private(spark_dir(config.warehouse_dir))
+
+
+def attach_built_models(config: Config) -> list[str]:
+    """After a Spark build: the models' Parquet, read from the warehouse by name."""
+    if config.engine != "spark":
+        return []
+    with warehouse.connect(config.warehouse_dir) as con:
+        return attach_models(con, config.handover_dir)

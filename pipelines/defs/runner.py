@@ -22,6 +22,7 @@ from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
 from pipelines.core.lock import load_lock
 from pipelines.core.warehouse import WarehouseBusy, ensure_warehouse_dir
 from pipelines.defs.assets.dbt import dbt_target_path
+from pipelines.defs.assets.publish import analytics_database
 from pipelines.defs.hooks import PROGRESS_LOGGER
 from pipelines.defs.processes import stop_children_on_sigterm
 from pipelines.publish.issue_log import first_of_each_rule
@@ -206,6 +207,17 @@ def failed_check_messages(result: dg.ExecuteInProcessResult) -> list[str]:
             and "message" in evaluation.metadata and evaluation.metadata["message"].value]
 
 
+def published(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether the run's release switch succeeded. A run succeeds with steps skipped when an
+    asset it needs was not materialized upstream, and then nothing was published."""
+    step = analytics_database.key.to_python_identifier()
+    return any(event.is_step_success and event.step_key == step for event in result.all_events)
+
+
+def skipped_steps(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [event.step_key for event in result.all_events if event.is_step_skipped]
+
+
 def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
     """Run the job `nightly_load` in this process, holding the warehouse's load lock; 0 when
     it published, 1 when it failed or was held back (LoadRunning when another load runs)."""
@@ -230,7 +242,8 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
                 raise_on_error=False)
         timings = step_seconds(instance, result.run_id)
         # read while this load still holds the warehouse: no other load changes its history
-        summary = published_summary(config) if result.success else ""
+        succeeded = result.success and published(result)
+        summary = published_summary(config) if succeeded else ""
     checks = check_counts(result)
     check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
     if checks["warned"]:
@@ -241,12 +254,15 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
             print(f"load held back: {message}", file=sys.stderr)
         print(check_line, file=sys.stderr)
         return EXIT_FAILED
-    if not result.success:
+    if not succeeded:
         for event in result.all_events:
             if event.is_step_failure:
                 print(f"failed in {event.step_key}: "
                       + "; caused by ".join(error_chain(event.step_failure_data.error)),
                       file=sys.stderr)
+        if result.success:  # no step failed, yet the release was not switched in
+            print("steps skipped (what they need was not materialized): "
+                  + ", ".join(skipped_steps(result)), file=sys.stderr)
         for line in dbt_failures(dbt_target_path(config.warehouse_dir))[:10]:
             print(f"  dbt: {line}", file=sys.stderr)
         print(check_line, file=sys.stderr)

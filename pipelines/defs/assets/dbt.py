@@ -76,9 +76,10 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     with retry_when_busy(pmps):  # dbt would fail on a warehouse someone holds open
         warehouse.check_writable(warehouse_dir)
     variables = engine.dbt_environment(config, warehouse.warehouse_path(warehouse_dir))
-    with environment_for_dbt(variables):
-        yield from dbt.cli(dbt_build_args(config.target), context=context,
-                           target_path=dbt_target_path(warehouse_dir)).stream()
-    if config.engine == "spark":  # the marts' Parquet, read from the warehouse by name
-        with warehouse.connect(warehouse_dir) as con:
-            engine.attach_models(con, config.handover_dir)
+    try:
+        with environment_for_dbt(variables):
+            yield from dbt.cli(dbt_build_args(config.target), context=context,
+                               target_path=dbt_target_path(warehouse_dir)).stream()
+    finally:
+        engine.protect_spark_folders(config)
+    engine.attach_built_models(config)

@@ -1,0 +1,1 @@
+"""The warehouse built on Apache Spark, compared with DuckDB (`make test-spark`)."""
