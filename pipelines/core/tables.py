@@ -46,6 +46,11 @@ PUBLISHED_COLUMNS: dict[str, Columns] = {
         "criterion": "VARCHAR", "n_evaluable": "INTEGER", "n_responders": "INTEGER",
         "pct_responders": "DOUBLE",
     },
+    "responders": {
+        "patient_key": "VARCHAR", "site": "VARCHAR", "group_code": "VARCHAR",
+        "in_analysis": "BOOLEAN", "visit_code": "VARCHAR", "visit_order": "INTEGER",
+        "criterion": "VARCHAR", "evaluable": "BOOLEAN", "responder": "BOOLEAN",
+    },
     "study_flow": {
         "site": "VARCHAR", "step": "INTEGER", "stage": "VARCHAR", "reason": "VARCHAR",
         "n": "INTEGER",

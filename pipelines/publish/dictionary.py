@@ -129,6 +129,22 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "n_evaluable": "Patients with the values the criterion uses.",
             "n_responders": "Evaluable patients who meet it.",
             "pct_responders": "100 x n_responders / n_evaluable."}),
+    "responders": (
+        "Each patient's responder flags: a row per patient, post-baseline visit and criterion, "
+        "for every patient with an assessment at the visit (in the analysis or not); "
+        "responder_summary counts the evaluable rows of the patients in the analysis.", {
+            "patient_key": "The patient's pseudonym.",
+            "site": "The site (clinic) of the patient.",
+            "group_code": "NI_USGDN or USGDN_ONLY; null outside the analysis.",
+            "in_analysis": "Whether the patient is in the analysis population.",
+            "visit_code": "The post-baseline visit.",
+            "visit_order": "The visit's order (>= 1).",
+            "criterion": "The responder criterion; its definition is in the "
+            "responder_criteria seed and the report.",
+            "evaluable": "Whether the patient has every value the criterion uses at the "
+            "visit (the value, or its change or percent change from baseline).",
+            "responder": "Whether the evaluable patient meets the criterion; null when not "
+            "evaluable."}),
     "load_audit": (
         "Every file each load saw, with its status and its rows; every load kept.", {
             "load_id": "The load, 1 for the first, rising by one.",

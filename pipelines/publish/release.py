@@ -98,6 +98,7 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
         con.unregister("change_summary_frame")
         _insert(con, "responder_summary",
                 summaries.responder_summary(con, outcomes).sql_query())
+        _insert(con, "responders", summaries.responders(con, outcomes).sql_query())
         con.execute("RESET threads")
         _insert(con, "load_audit", """
             SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME

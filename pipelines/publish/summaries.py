@@ -126,34 +126,60 @@ def change_summary(con: duckdb.DuckDBPyConnection, outcomes: str) -> pl.DataFram
         statistics, schema={c: pl.Float64 for c in columns}, orient="row"))
 
 
-def responder_summary(con: duckdb.DuckDBPyConnection,
-                      outcomes: str) -> duckdb.DuckDBPyRelation:
-    """Responders per group, post-baseline visit and criterion among the evaluable patients:
-    those with every value the criterion's definition uses (INSTRUMENTS.md)."""
+def _responders_sql(outcomes: str) -> str:
+    """One row per patient, post-baseline visit and criterion: whether the patient is
+    evaluable (has every value the criterion's definition uses, INSTRUMENTS.md) and, when so,
+    a responder. The one statement of the rule; responder_summary counts its rows."""
     criteria = responder_criteria()
     rows = ", ".join(
         f"('{c.criterion}', '{c.param_code}', '{c.measure}', "
         f"{'NULL' if c.threshold is None else repr(c.threshold)}::DOUBLE, "
         f"{'NULL' if c.category is None else repr(c.category)}::VARCHAR)" for c in criteria)
-    return con.sql(f"""
+    return f"""
         WITH criteria(criterion, param_code, measure, threshold, category) AS (VALUES {rows}),
+        visits AS (
+            SELECT DISTINCT patient_key, site, group_code, in_analysis, visit_code, visit_order
+            FROM {outcomes} WHERE visit_order >= 1),
         measured AS (
-            SELECT o.group_code, o.visit_code, o.visit_order, c.criterion,
+            SELECT v.*, c.criterion,
                    CASE c.measure
                        WHEN 'category' THEN (o.category = c.category)
                        WHEN 'value' THEN (o.value = c.threshold)
                        WHEN 'change' THEN (o.change <= c.threshold)
                        WHEN 'pct_change' THEN (o.pct_change <= c.threshold)
                    END AS is_responder
-            FROM {_analysed(outcomes)} AS o
-            JOIN criteria AS c USING (param_code)
-            WHERE o.visit_order >= 1)
-        SELECT group_code, visit_code, visit_order::INTEGER AS visit_order, criterion,
-               count(*)::INTEGER AS n_evaluable,
-               count(*) FILTER (WHERE is_responder)::INTEGER AS n_responders,
-               100.0 * count(*) FILTER (WHERE is_responder) / count(*) AS pct_responders
+            FROM visits AS v
+            CROSS JOIN criteria AS c
+            LEFT JOIN {outcomes} AS o
+              ON o.patient_key = v.patient_key AND o.visit_code = v.visit_code
+             AND o.param_code = c.param_code)
+        SELECT patient_key, site, group_code, in_analysis, visit_code,
+               visit_order::INTEGER AS visit_order, criterion,
+               is_responder IS NOT NULL AS evaluable, is_responder AS responder
         FROM measured
-        WHERE is_responder IS NOT NULL
+        ORDER BY site, patient_key, visit_order,
+                 {_order('criterion', [c.criterion for c in criteria])}"""
+
+
+def responders(con: duckdb.DuckDBPyConnection, outcomes: str) -> duckdb.DuckDBPyRelation:
+    """Each patient's responder flags (every patient with a post-baseline assessment, in the
+    analysis or not): one row per patient, post-baseline visit and criterion."""
+    return con.sql(_responders_sql(outcomes))
+
+
+def responder_summary(con: duckdb.DuckDBPyConnection,
+                      outcomes: str) -> duckdb.DuckDBPyRelation:
+    """Responders per group, post-baseline visit and criterion among the evaluable patients
+    in the analysis, counted from their responder flags (``responders``)."""
+    criteria = responder_criteria()
+    return con.sql(f"""
+        WITH flags AS ({_responders_sql(outcomes)})
+        SELECT group_code, visit_code, visit_order, criterion,
+               count(*)::INTEGER AS n_evaluable,
+               count(*) FILTER (WHERE responder)::INTEGER AS n_responders,
+               100.0 * count(*) FILTER (WHERE responder) / count(*) AS pct_responders
+        FROM {_analysed('flags')}
+        WHERE evaluable
         GROUP BY group_code, visit_code, visit_order, criterion
         ORDER BY {_group_visit_order()},
                  {_order('criterion', [c.criterion for c in criteria])}""")

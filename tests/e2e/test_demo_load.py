@@ -46,6 +46,29 @@ def test_patients_are_in_the_study_groups(demo_load):
     assert patients["patient_key"].str.fullmatch(r"[0-9a-f]{16}").all()
 
 
+def test_responders_flag_every_patient_visit_and_criterion(demo_load):
+    """Each patient's flags, worked out here from the published outcomes with pandas, and the
+    published responder_summary counts them."""
+    outcomes, flags = demo_load.table("outcomes"), demo_load.table("responders")
+    summary = demo_load.table("responder_summary")
+    nrs = outcomes[(outcomes.param_code == "NRS") & (outcomes.visit_order >= 1)]
+    by_visit = flags[flags.criterion == "NRS_30PCT"].set_index(["patient_key", "visit_code"])
+    assert len(by_visit) == len(outcomes[outcomes.visit_order >= 1][
+        ["patient_key", "visit_code"]].drop_duplicates())
+    for row in nrs.itertuples(index=False):
+        evaluable, responder = by_visit.loc[(row.patient_key, row.visit_code),
+                                            ["evaluable", "responder"]]
+        assert bool(evaluable) == (not pd.isna(row.pct_change))
+        if evaluable:
+            assert bool(responder) == (row.pct_change <= -30)
+    counted = flags[flags.evaluable & flags.in_analysis]
+    for row in summary[summary.group_code != "ALL"].itertuples(index=False):
+        cell = counted[(counted.group_code == row.group_code)
+                       & (counted.visit_code == row.visit_code)
+                       & (counted.criterion == row.criterion)]
+        assert (row.n_evaluable, row.n_responders) == (len(cell), int(cell.responder.sum()))
+
+
 def test_summary_prints_the_paper_layout(demo_load):
     printed = run_pmps("summary", "--warehouse", str(demo_load.warehouse),
                        cwd=demo_load.root).stdout.splitlines()

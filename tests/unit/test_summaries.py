@@ -468,6 +468,39 @@ def test_responder_summary_percentages_and_visit_order():
     assert rows[(G2, "POST_USGDN", "OPIOID_FREE")]["visit_order"] == 2
 
 
+def test_responders_flag_each_patient_visit_and_criterion():
+    table = summarise(summaries.responders, responder_outcomes(), "responders")
+    flags = {(r["patient_key"], r["visit_code"], r["criterion"]): (r["evaluable"], r["responder"])
+             for r in table}
+    # every patient with a post-baseline assessment gets all 7 criteria at that visit:
+    # p1-p4 and z at POST_NI, q1 at POST_USGDN; no row for a baseline visit
+    assert len(flags) == len(table) == 6 * 7
+    assert {visit for _, visit, _ in flags} == {"POST_NI", "POST_USGDN"}
+    assert flags[("p1", "POST_NI", "NRS_30PCT")] == (True, True)  # -30 % exactly
+    assert flags[("p1", "POST_NI", "NRS_50PCT")] == (True, False)
+    assert flags[("p2", "POST_NI", "NRS_30PCT")] == (False, None)  # zero baseline: no pct
+    assert flags[("p2", "POST_NI", "NRS_2PT")] == (True, False)  # change 0
+    assert flags[("p4", "POST_NI", "NRS_2PT")] == (False, None)  # no baseline
+    assert flags[("p3", "POST_NI", "PHQ9_5PT")] == (False, None)  # no PHQ9 at the visit
+    assert flags[("p2", "POST_NI", "OPIOID_FREE")] == (True, False)  # MME 30
+    assert flags[("q1", "POST_USGDN", "OPIOID_FREE")] == (True, True)
+    # a patient outside the analysis has flags too, without a group
+    z = [r for r in table if r["patient_key"] == "z" and r["criterion"] == "NRS_50PCT"]
+    assert [(r["group_code"], r["evaluable"], r["responder"]) for r in z] == [
+        (None, True, True)]  # -71.4 %
+
+
+def test_responder_summary_counts_the_responders_flags():
+    flags = summarise(summaries.responders, responder_outcomes(), "responders")
+    table = summarise(responder_summary, responder_outcomes(), "responder_summary")
+    for row in table:
+        counted = [f for f in flags if f["evaluable"] and f["criterion"] == row["criterion"]
+                   and f["visit_code"] == row["visit_code"] and f["group_code"] is not None
+                   and row["group_code"] in (f["group_code"], "ALL")]
+        assert row["n_evaluable"] == len(counted)
+        assert row["n_responders"] == sum(f["responder"] for f in counted)
+
+
 def test_responder_zero_baseline_is_evaluable_for_nrs_2pt_only():
     rows = [outcome("p2", G1, "BASELINE", "NRS", 0, change=0.0),
             outcome("p2", G1, "FU_3M", "NRS", 0, change=0.0)]
