@@ -78,13 +78,16 @@ def run_load(args: argparse.Namespace) -> int:
     if not config.landing_dir.is_dir():
         print(f"pmps: landing folder {config.landing_dir} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    from pipelines.core.lock import LoadRunning
+    from pipelines.core.lock import LoadRunning, load_lock
     from pipelines.core.warehouse import PRIVATE_UMASK
-    from pipelines.defs.runner import run_nightly_load
 
     os.umask(PRIVATE_UMASK)  # identifiable files are the owner's only; published ones opened
     try:
-        return run_nightly_load(config, accept_drop=args.accept_drop)
+        # held for the whole load; a second load is refused at once, before Dagster's import
+        with load_lock(config.warehouse_dir):
+            from pipelines.defs.runner import run_nightly_load
+
+            return run_nightly_load(config, accept_drop=args.accept_drop)
     except LoadRunning as error:
         print(f"pmps: {error}; this load recorded nothing", file=sys.stderr)
         return EXIT_FAILED

@@ -19,7 +19,6 @@ import pandas as pd
 from pipelines.core import warehouse
 from pipelines.core.config import PROJECT_ROOT, Config
 from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
-from pipelines.core.lock import load_lock
 from pipelines.core.warehouse import WarehouseBusy, ensure_warehouse_dir
 from pipelines.defs.assets.dbt import dbt_target_path
 from pipelines.defs.assets.publish import analytics_database
@@ -219,8 +218,9 @@ def skipped_steps(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
-    """Run the job `nightly_load` in this process, holding the warehouse's load lock; 0 when
-    it published, 1 when it failed or was held back (LoadRunning when another load runs)."""
+    """Run the job `nightly_load` in this process; 0 when it published, 1 when it failed or
+    was held back. The caller holds the warehouse's load lock (`pmps load` takes it before
+    Dagster is imported), so the closing summary is read before another load can start."""
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from pipelines.defs.project import ensure_manifest
@@ -234,8 +234,7 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
                                            file=sys.stderr))
     print(f"loading {config.landing_dir} into {config.warehouse_dir}")
     job = defs.resolve_job_def(NIGHTLY_LOAD)
-    with load_lock(config.warehouse_dir), \
-            dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
+    with dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
         with contextlib.redirect_stdout(io.StringIO()):  # dbt's log lines stay in its files
             result = job.execute_in_process(
                 run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
