@@ -7,5 +7,5 @@ import warnings
 # pandera imports pyspark.pandas whenever pyspark is installed (the `spark` extra), and that
 # warns once per process about pandas 3, which the pipeline never uses through pyspark: the
 # warning would break the one-line messages of `pmps` on a machine set up for Spark.
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
-                        category=FutureWarning)
+PYSPARK_PANDAS_WARNING = "PySpark does not yet fully support pandas"
+warnings.filterwarnings("ignore", message=PYSPARK_PANDAS_WARNING, category=FutureWarning)

@@ -16,12 +16,12 @@ marts work as they do on DuckDB. The load audit, the data issues and the raw his
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import yaml
 
+from pipelines import PYSPARK_PANDAS_WARNING
 from pipelines.core import warehouse
 from pipelines.core.config import PROJECT_ROOT, Config
 
@@ -33,8 +33,6 @@ SPARK_DIR_VARIABLE = "PMPS_SPARK_DIR"
 HANDOVER_DIR_VARIABLE = "PMPS_HANDOVER_DIR"
 SPARK_LOG4J_VARIABLE = "PMPS_SPARK_LOG4J"
 SPARK_LOG4J = PROJECT_ROOT / "dbt_project" / "spark" / "log4j2.properties"  # to a file
-
-
 DBT_SOURCES = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml"
 
 
@@ -56,31 +54,27 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def dbt_environment(config: Config, warehouse_db: Path) -> dict[str, str]:
+def dbt_environment(config: Config) -> dict[str, str]:
     """The variables dbt's profile reads for this load: the warehouse file (DuckDB), or the
     Spark folder and the hand-over folder (Spark)."""
     if config.engine == "duckdb":
-        return {WAREHOUSE_DB_VARIABLE: str(Path(warehouse_db).resolve())}
+        return {WAREHOUSE_DB_VARIABLE: str(
+            warehouse.warehouse_path(config.warehouse_dir).resolve())}
     return {SPARK_DIR_VARIABLE: str(private_dir(spark_dir(config.warehouse_dir))),
             HANDOVER_DIR_VARIABLE: config.handover_dir,
             SPARK_LOG4J_VARIABLE: str(SPARK_LOG4J),
             # pyspark warns about pandas 3 on import, into the stream dbt's events are read from
-            "PYTHONWARNINGS": "ignore:PySpark does not yet fully support pandas:FutureWarning"}
-
-
-def _fresh(path: Path) -> Path:
-    shutil.rmtree(path, ignore_errors=True)
-    return private_dir(path)
+            "PYTHONWARNINGS": f"ignore:{PYSPARK_PANDAS_WARNING}:FutureWarning"}
 
 
 def hand_over_ingest(con: duckdb.DuckDBPyConnection, handover_dir: str) -> dict[str, int]:
     """Write the ingest tables (``ingest.<table>`` on ``con``) as Parquet datasets for Spark,
     and clear the models' folder, which the build fills anew. Returns each table's rows."""
     root = private_dir(Path(handover_dir))
-    _fresh(root / MODELS)
+    warehouse.fresh_private_dir(root / MODELS)
     rows = {}
     for table in ingest_tables():
-        folder = _fresh(root / INGEST / table)
+        folder = warehouse.fresh_private_dir(root / INGEST / table)
         con.execute(f"COPY ingest.{table} TO '{folder / 'part-0.parquet'}' (FORMAT parquet)")
         rows[table] = con.execute(f"SELECT count(*) FROM ingest.{table}").fetchone()[0]
     return rows

@@ -82,11 +82,16 @@ def work_dir(warehouse_dir: Path) -> Path:
     return Path(warehouse_dir) / ".work"
 
 
-def fresh_work_dir(warehouse_dir: Path) -> Path:
-    folder = work_dir(warehouse_dir)
+def fresh_private_dir(folder: Path) -> Path:
+    """``folder`` emptied (or created), readable by its owner only (0700)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(mode=0o700, parents=True)
+    folder.chmod(0o700)
     return folder
+
+
+def fresh_work_dir(warehouse_dir: Path) -> Path:
+    return fresh_private_dir(work_dir(warehouse_dir))
 
 
 SCHEMA_DDL = [

@@ -96,9 +96,9 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
                      summaries.change_summary(con, outcomes).to_arrow())
         _insert(con, "change_summary", "SELECT * FROM change_summary_frame")
         con.unregister("change_summary_frame")
-        _insert(con, "responder_summary",
-                summaries.responder_summary(con, outcomes).sql_query())
         _insert(con, "responders", summaries.responders(con, outcomes).sql_query())
+        _insert(con, "responder_summary", summaries.responder_summary(
+            con, outcomes, flags=f"{STAGED}.responders").sql_query())
         con.execute("RESET threads")
         _insert(con, "load_audit", """
             SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME

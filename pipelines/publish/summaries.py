@@ -167,13 +167,15 @@ def responders(con: duckdb.DuckDBPyConnection, outcomes: str) -> duckdb.DuckDBPy
     return con.sql(_responders_sql(outcomes))
 
 
-def responder_summary(con: duckdb.DuckDBPyConnection,
-                      outcomes: str) -> duckdb.DuckDBPyRelation:
+def responder_summary(con: duckdb.DuckDBPyConnection, outcomes: str,
+                      flags: str | None = None) -> duckdb.DuckDBPyRelation:
     """Responders per group, post-baseline visit and criterion among the evaluable patients
-    in the analysis, counted from their responder flags (``responders``)."""
+    in the analysis, counted from their responder flags: the relation ``flags`` when the
+    caller has them (the published responders), else ``responders`` of ``outcomes``."""
     criteria = responder_criteria()
+    source = flags or f"({_responders_sql(outcomes)})"
     return con.sql(f"""
-        WITH flags AS ({_responders_sql(outcomes)})
+        WITH flags AS (SELECT * FROM {source})
         SELECT group_code, visit_code, visit_order, criterion,
                count(*)::INTEGER AS n_evaluable,
                count(*) FILTER (WHERE responder)::INTEGER AS n_responders,

@@ -21,9 +21,10 @@ def mode(path: Path) -> int:
 
 
 def test_dbt_is_told_the_warehouse_file_on_duckdb_and_the_folders_on_spark(tmp_path):
-    duck = engine.dbt_environment(config(tmp_path), tmp_path / "w.duckdb")
-    assert duck == {"PMPS_WAREHOUSE_DB": str((tmp_path / "w.duckdb").resolve())}
-    spark = engine.dbt_environment(config(tmp_path, engine="spark"), tmp_path / "w.duckdb")
+    duck = engine.dbt_environment(config(tmp_path))
+    assert duck == {"PMPS_WAREHOUSE_DB": str(
+        (tmp_path / "warehouse" / "warehouse.duckdb").resolve())}
+    spark = engine.dbt_environment(config(tmp_path, engine="spark"))
     assert spark["PMPS_SPARK_DIR"] == str((tmp_path / "warehouse" / "spark").resolve())
     assert spark["PMPS_HANDOVER_DIR"] == str((tmp_path / "warehouse" / "handover").resolve())
     assert Path(spark["PMPS_SPARK_LOG4J"]).is_file()

@@ -501,6 +501,15 @@ def test_responder_summary_counts_the_responders_flags():
         assert row["n_responders"] == sum(f["responder"] for f in counted)
 
 
+def test_responder_summary_from_flags_given_equals_the_one_it_derives():
+    def from_published_flags(con, outcomes):
+        con.execute(f"CREATE TABLE flags AS {summaries.responders(con, outcomes).sql_query()}")
+        return responder_summary(con, outcomes, flags="flags")
+
+    assert summarise(from_published_flags, responder_outcomes(), "responder_summary") == \
+        summarise(responder_summary, responder_outcomes(), "responder_summary")
+
+
 def test_responder_zero_baseline_is_evaluable_for_nrs_2pt_only():
     rows = [outcome("p2", G1, "BASELINE", "NRS", 0, change=0.0),
             outcome("p2", G1, "FU_3M", "NRS", 0, change=0.0)]

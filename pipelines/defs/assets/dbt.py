@@ -75,7 +75,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     warehouse_dir = config.warehouse_dir
     with retry_when_busy(pmps):  # dbt would fail on a warehouse someone holds open
         warehouse.check_writable(warehouse_dir)
-    variables = engine.dbt_environment(config, warehouse.warehouse_path(warehouse_dir))
+    variables = engine.dbt_environment(config)
     try:
         with environment_for_dbt(variables):
             yield from dbt.cli(dbt_build_args(config.target), context=context,
