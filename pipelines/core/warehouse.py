@@ -9,7 +9,7 @@ out as Arrow (polars frames), never row by row.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +32,11 @@ Columns = dict[str, str]
 def column_ddl(columns: Columns) -> str:
     """The column list of a CREATE TABLE for ``columns``."""
     return ", ".join(f'"{name}" {type_}' for name, type_ in columns.items())
+
+
+def quoted(names: Iterable[str]) -> str:
+    """A select list of ``names``, each quoted ("column" is a keyword)."""
+    return ", ".join(f'"{name}"' for name in names)
 
 
 # A file's status in a load (load_audit.status), in the order reports list them.
@@ -59,6 +64,7 @@ LANDING_FILES_COLUMNS: Columns = {
     "export_date": "DATE", "sha256": "VARCHAR", "status": "VARCHAR", "rule": "VARCHAR",
     "message": "VARCHAR", "rows_read": "INTEGER", "rows_loaded": "INTEGER",
     "rows_rejected": "INTEGER", "loaded_at": "TIMESTAMP", "staged_as": "VARCHAR",
+    "check_key": "VARCHAR",
 }
 
 # The analysis population of each recorded load (main.load_populations), written with the

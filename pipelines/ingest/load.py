@@ -3,9 +3,11 @@
 Rows stay in ``warehouse.duckdb`` between the steps (staged text, then typed accepted rows and
 issue tables); each step returns a small summary of counts.
 
-plan_load        scan the landing folder, read every export, give each file its status, stage
-                 the current files' rows and keep the raw history
-ingest_source    check the current snapshots of one source and store the accepted rows
+plan_load        scan the landing folder, read every export not read before under the same
+                 check key (reuse.py), give each file its status, stage the rows the checks
+                 and the raw history need and keep the raw history
+ingest_source    check the current snapshots of one source (or take an unchanged file's checks
+                 from an earlier load) and store the accepted rows
 close_ingest     gather the load's data issues and its per-file accounting
 """
 
@@ -25,6 +27,7 @@ from pipelines.core.config import Config
 from pipelines.core.issues import Issue, issues_frame, with_severity
 from pipelines.core.pseudonym import load_key, patient_key
 from pipelines.core.reference import SOURCES
+from pipelines.ingest import reuse
 from pipelines.ingest.landing import (
     LOADED,
     REJECTED,
@@ -41,11 +44,13 @@ from pipelines.ingest.readers import (
     UnreadableFile,
     read_export,
 )
-from pipelines.ingest.validation import check_export
+from pipelines.ingest.validation import RowChecks, check_known_patients, check_rows, without_rows
 from schemas import SOURCE_SPECS
 from schemas.columns import SchemaContext
 from schemas.fields import DATE_CELL
 from schemas.source import ROW_NUMBER
+
+NOT_CHECKED = reuse.ReadOutcome(None, None, 0, (), checked=False)
 
 # A step's issue table: the data issue's columns but load_id, which close_ingest adds.
 STEP_ISSUE_DDL = warehouse.column_ddl(
@@ -111,7 +116,7 @@ def stage_rows(folder: Path, position: int, frame: pl.DataFrame) -> str:
 
 
 def landing_files_frame(load_id: int, started_at: dt.datetime, files: list[LandingFile],
-                        staged: dict[str, str]) -> pl.DataFrame:
+                        staged: dict[str, str], keys: dict[str, str | None]) -> pl.DataFrame:
     """One row per file seen; rows of loaded files are counted by their source's step."""
     return pl.DataFrame([{
         "load_id": load_id, "file_name": f.file_name, "source": f.source, "site": f.site,
@@ -119,55 +124,105 @@ def landing_files_frame(load_id: int, started_at: dt.datetime, files: list[Landi
         "message": f.message or None,
         "rows_read": f.rows_read if f.status == REJECTED else 0,
         "rows_loaded": 0, "rows_rejected": f.rows_read if f.status == REJECTED else 0,
-        "loaded_at": started_at, "staged_as": staged.get(f.file_name)} for f in files],
+        "loaded_at": started_at, "staged_as": staged.get(f.file_name),
+        "check_key": keys.get(f.file_name)} for f in files],
         schema={"load_id": pl.Int32, "file_name": pl.String, "source": pl.String,
                 "site": pl.String, "export_date": pl.Date, "sha256": pl.String,
                 "status": pl.String, "rule": pl.String, "message": pl.String,
                 "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_rejected": pl.Int32,
-                "loaded_at": pl.Datetime("us"), "staged_as": pl.String})
+                "loaded_at": pl.Datetime("us"), "staged_as": pl.String,
+                "check_key": pl.String})
+
+
+class Stage:
+    """The text rows of the files this load reads, staged as Arrow IPC in the work folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.names: dict[str, str] = {}  # file name -> staged file
+        self.headers: dict[str, tuple[str, ...]] = {}
+
+    def read(self, entry: LandingFile, config: Config) -> LandingFile:
+        """Read one file (its status and rows read as found) and stage its rows."""
+        entry, table = read_landing_file(entry, config)
+        if table is not None:
+            self.names[entry.file_name] = stage_rows(self.folder, len(self.names),
+                                                     staged_frame(entry.source, table))
+            self.headers[entry.file_name] = tuple(table.columns)
+        return entry
+
+    def rows(self, entry: LandingFile) -> pl.DataFrame:
+        return pl.read_ipc(self.folder / self.names[entry.file_name])
+
+
+def from_outcome(entry: LandingFile, outcome: reuse.ReadOutcome) -> LandingFile:
+    """A file as an earlier read of the same key found it."""
+    if outcome.rule:
+        return entry.rejected(outcome.rule, outcome.message or "", outcome.rows_read)
+    return replace(entry, rows_read=outcome.rows_read)
+
+
+def raw_frame(rows: pl.DataFrame, entry: LandingFile, load_id: int) -> pl.DataFrame:
+    """A file's staged rows as the raw history keeps them, with their lineage."""
+    return rows.drop(MALFORMED, *(c for c in rows.columns if c.startswith(DATE_CELL))
+                     ).with_columns(load_id=pl.lit(load_id), file_name=pl.lit(entry.file_name),
+                                    sha256=pl.lit(entry.sha256), site=pl.lit(entry.site),
+                                    export_date=pl.lit(entry.export_date))
 
 
 def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
-    """Scan and read the landing folder, decide each file's status, stage the current files'
-    rows and keep the raw history. Returns the load id and the files per status."""
+    """Scan the landing folder, read every file not read before under the same check key,
+    decide each file's status, stage the rows the checks and the raw history need and keep
+    the raw history. Returns the load id and the files per status."""
     started_at = now or dt.datetime.now()
-    folder = warehouse.fresh_work_dir(config.warehouse_dir)
-    read, headers, staged = [], {}, {}
-    for position, entry in enumerate(scan_landing(config.landing_dir)):
-        entry, table = read_landing_file(entry, config)
-        if table is not None:
-            staged[entry.file_name] = stage_rows(folder, position,
-                                                 staged_frame(entry.source, table))
-            headers[entry.file_name] = table.columns
+    stage = Stage(warehouse.fresh_work_dir(config.warehouse_dir))
+    with warehouse.connect(config.warehouse_dir) as con:
+        reuse.ensure_tables(con)
+        outcomes = reuse.read_outcomes(con) if config.reuse_checks else {}
+    read, keys, headers = [], {}, {}
+    for entry in scan_landing(config.landing_dir):
+        key = keys[entry.file_name] = reuse.check_key(entry, config)
+        outcome = outcomes.get(key)
+        if outcome is not None:
+            entry = from_outcome(entry, outcome)
+            headers[entry.file_name] = outcome.columns
+        else:
+            entry = stage.read(entry, config)
         read.append(entry)
+    headers |= stage.headers
     with warehouse.connect(config.warehouse_dir) as con:
         load_id = warehouse.next_load_id(con)
         files = assign_statuses(read, warehouse.files_used_before(con))
+        ensure_raw_tables(con)
+        stored = stored_hashes(con)
+        for entry in files:  # what an earlier read left unstaged and this load needs
+            new_raw = entry.status in (LOADED, SUPERSEDED) and entry.sha256 not in stored
+            unchecked = (entry.status == LOADED
+                         and not outcomes.get(keys[entry.file_name], NOT_CHECKED).checked)
+            if (new_raw or unchecked) and entry.file_name not in stage.names:
+                stage.read(entry, config)
         issues: list[Issue] = []
         for entry in files:
             if entry.status == REJECTED:
                 issues.append(file_issue(entry))
             elif entry.status == LOADED and entry.source == "questionnaires":
-                issues += unknown_column_issues(entry, headers[entry.file_name])
-        ensure_raw_tables(con)
-        stored = stored_hashes(con)
+                issues += unknown_column_issues(entry, list(headers[entry.file_name]))
         for source in SOURCES:  # one insert per source: DuckDB appends large batches fastest
             new = []
             for entry in files:
                 if (entry.source == source and entry.status in (LOADED, SUPERSEDED)
                         and entry.sha256 not in stored):
                     stored.add(entry.sha256)
-                    rows = pl.read_ipc(folder / staged[entry.file_name])
-                    new.append(rows.drop(MALFORMED, *(c for c in rows.columns
-                                                      if c.startswith(DATE_CELL))).with_columns(
-                        load_id=pl.lit(load_id), file_name=pl.lit(entry.file_name),
-                        sha256=pl.lit(entry.sha256), site=pl.lit(entry.site),
-                        export_date=pl.lit(entry.export_date)))
+                    new.append(raw_frame(stage.rows(entry), entry, load_id))
             if new:
                 warehouse.append_frame(con, raw_rows_table(source),
                                        pl.concat(new, how="diagonal_relaxed"))
+        reuse.record_reads(con, [(keys[e.file_name], e, headers.get(e.file_name, ()))
+                                 for e in read if keys[e.file_name] is not None
+                                 and keys[e.file_name] not in outcomes])
         warehouse.replace_table(con, "ingest.landing_files", warehouse.LANDING_FILES_DDL,
-                                landing_files_frame(load_id, started_at, files, staged))
+                                landing_files_frame(load_id, started_at, files, stage.names,
+                                                    keys))
         warehouse.replace_table(con, "ingest.issues_landing", STEP_ISSUE_DDL,
                                 with_severity(issues_frame(issues)))
     statuses = Counter(f.status for f in files)
@@ -175,14 +230,16 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def current_files(con: duckdb.DuckDBPyConnection, source: str,
-                  config: Config) -> list[tuple[LandingFile, str]]:
-    """The loaded (current) files of ``source`` in this load, with their staged rows."""
+                  config: Config) -> list[tuple[LandingFile, str | None, str]]:
+    """The loaded (current) files of ``source`` in this load, with their staged rows (None
+    when their checks are reused) and their check key."""
     rows = con.execute(
-        """SELECT file_name, site, export_date, sha256, staged_as FROM ingest.landing_files
+        """SELECT file_name, site, export_date, sha256, staged_as, check_key
+           FROM ingest.landing_files
            WHERE status = 'loaded' AND source = ? ORDER BY file_name""", [source]).fetchall()
     return [(LandingFile(name, config.landing_dir / name, sha256,
-                         ExportName(source, site, export), status=LOADED), staged_as)
-            for name, site, export, sha256, staged_as in rows]
+                         ExportName(source, site, export), status=LOADED), staged_as, key)
+            for name, site, export, sha256, staged_as, key in rows]
 
 
 def accepted_mrns(con: duckdb.DuckDBPyConnection, site: str) -> pl.Series:
@@ -191,34 +248,68 @@ def accepted_mrns(con: duckdb.DuckDBPyConnection, site: str) -> pl.Series:
                    params=[site]).pl()["mrn"]
 
 
-def ingest_source(source: str, config: Config) -> dict[str, int]:
-    """Check every current snapshot of ``source`` and store its accepted rows, typed, with
-    the issues found and each file's accounting. Returns rows read, loaded and rejected."""
+def typed_checks(source: str, checks: RowChecks, entry: LandingFile,
+                 ctx: SchemaContext) -> RowChecks:
+    """A file's row checks with its passed (and unconvertible) rows typed for the ingest."""
     spec = SOURCE_SPECS[source]
-    typed, issues = [], []
+    unconvertible = checks.unconvertible
+    if unconvertible is not None:
+        unconvertible = spec.typed(unconvertible, ctx, entry.site, entry.file_name,
+                                   convertible=False)
+    return replace(checks, candidates=spec.typed(checks.candidates, ctx, entry.site,
+                                                 entry.file_name), unconvertible=unconvertible)
+
+
+def ingest_source(source: str, config: Config) -> dict[str, int]:
+    """Check every current snapshot of ``source`` (or take an unchanged one's steps 1 and 2
+    from an earlier load) and store its accepted rows, typed, with the issues found and each
+    file's accounting. Returns the files, rows read, loaded and rejected, and issues."""
+    spec = SOURCE_SPECS[source]
+    issues, unknown, keys = [], [], []
     totals = Counter()
     with warehouse.connect(config.warehouse_dir) as con:
         files = current_files(con, source, config)
+        checked = ({key for key, outcome in reuse.read_outcomes(con).items() if outcome.checked}
+                   if config.reuse_checks else set())
         folder = warehouse.work_dir(config.warehouse_dir)
-        for entry, staged_as in files:
-            ctx = SchemaContext(config.site(entry.site), entry.export_date)
-            table = staged_table(pl.read_ipc(folder / staged_as))
+        for entry, staged_as, key in files:
+            if key in checked:
+                row_checks = reuse.stored_checks(con, key, source)
+                totals.update(reused=1)
+            else:
+                ctx = SchemaContext(config.site(entry.site), entry.export_date)
+                table = staged_table(pl.read_ipc(folder / staged_as))
+                row_checks = typed_checks(source, check_rows(source, table, entry, ctx),
+                                          entry, ctx)
+                reuse.store_checks(con, key, source, row_checks)
             known = None if source == "patients" else accepted_mrns(con, entry.site)
-            checked = check_export(source, table, entry, ctx, known)
-            issues.append(checked.issues)
-            typed.append(spec.typed(checked.rows, ctx, entry.site, entry.file_name))
-            if checked.unconvertible is not None and checked.unconvertible.height:
-                typed.append(spec.typed(checked.unconvertible, ctx, entry.site, entry.file_name,
-                                        convertible=False))
+            checked_export = check_known_patients(row_checks, known, entry)
+            unknown.append(without_rows(row_checks.candidates.select(ROW_NUMBER),
+                                        checked_export.rows.select(ROW_NUMBER))
+                           .with_columns(pl.lit(key).alias("check_key")))
+            keys.append(key)
+            issues.append(checked_export.issues)
             con.execute(
                 """UPDATE ingest.landing_files SET rows_read = ?, rows_loaded = ?,
                    rows_rejected = ? WHERE file_name = ?""",
-                [checked.rows_read, checked.rows_loaded, checked.rows_rejected,
-                 entry.file_name])
-            totals.update(rows_read=checked.rows_read, rows_loaded=checked.rows_loaded,
-                          rows_rejected=checked.rows_rejected, issues=checked.issues.height)
-        warehouse.replace_table(con, spec.ingest_table, spec.ingest_columns,
-                                pl.concat(typed, how="vertical_relaxed") if typed else None)
+                [checked_export.rows_read, checked_export.rows_loaded,
+                 checked_export.rows_rejected, entry.file_name])
+            totals.update(rows_read=checked_export.rows_read,
+                          rows_loaded=checked_export.rows_loaded,
+                          rows_rejected=checked_export.rows_rejected,
+                          issues=checked_export.issues.height)
+        con.register("current_keys", pl.DataFrame({"check_key": keys},
+                                                  schema={"check_key": pl.String}).to_arrow())
+        con.register("unknown_rows", pl.concat(
+            [*unknown, pl.DataFrame(schema={ROW_NUMBER: pl.Int32, "check_key": pl.String})],
+            how="vertical_relaxed").to_arrow())
+        try:
+            warehouse.replace_table(con, spec.ingest_table, spec.ingest_columns)
+            con.execute(f"INSERT INTO {spec.ingest_table} BY NAME "
+                        f"{reuse.accepted_rows_sql(source)}")
+        finally:
+            con.unregister("current_keys")
+            con.unregister("unknown_rows")
         warehouse.replace_table(con, f"ingest.issues_{source}", STEP_ISSUE_DDL,
                                 pl.concat(issues) if issues else None)
     return {"files": len(files), **totals}
@@ -243,6 +334,9 @@ def close_ingest(config: Config) -> dict[str, int]:
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in warehouse.ISSUE_TABLES)
     shutil.rmtree(warehouse.work_dir(config.warehouse_dir), ignore_errors=True)
     with warehouse.connect(config.warehouse_dir) as con:
+        reuse.keep_only(con, (key for (key,) in con.execute(
+            "SELECT check_key FROM ingest.landing_files WHERE check_key IS NOT NULL"
+        ).fetchall()))
         step_columns = ", ".join(f'"{name}"' for name in warehouse.ISSUE_COLUMNS
                                  if name != "load_id")
         con.execute(f"""CREATE OR REPLACE TABLE ingest.load_issues AS

@@ -186,9 +186,21 @@ def blank_bad_values(rows: pl.DataFrame, value_issues: pl.DataFrame) -> pl.DataF
     return rows.with_columns(replaced) if replaced else rows
 
 
-def check_export(source: str, table: ExportTable, file: LandingFile, ctx: SchemaContext,
-                 accepted_mrns: Collection[str] | None) -> CheckedExport:
-    """Check one current export; ``accepted_mrns`` is None for the patients export itself."""
+@dataclass
+class RowChecks:
+    """Steps 1 and 2 of one export: all that depends on the file alone, so it can be reused
+    while the file, its site's settings, the reference data and the code are unchanged."""
+
+    candidates: pl.DataFrame  # rows that passed steps 1 and 2, bad values blanked
+    issues: pl.DataFrame  # ISSUE_SCHEMA with severity: rejected rows', duplicates', values'
+    rows_read: int
+    rows_rejected: int  # by steps 1 and 2
+    unconvertible: pl.DataFrame | None = None  # medications rejected for no MME factor
+
+
+def check_rows(source: str, table: ExportTable, file: LandingFile,
+               ctx: SchemaContext) -> RowChecks:
+    """Steps 1 (each row on its own) and 2 (duplicates) of one current export."""
     spec = SOURCE_SPECS[source]
     frame = text_frame(table, source, ctx.site.missing_values)
     step1 = with_severity(pl.concat([malformed_issues(table, file),
@@ -206,17 +218,37 @@ def check_export(source: str, table: ExportTable, file: LandingFile, ctx: Schema
     passed = without_rows(frame, rejected).with_columns(spec.key_columns(ctx))
     duplicates, copies, conflicts = duplicate_issues(passed, source, list(spec.columns), file)
     passed = without_rows(without_rows(passed, copies), conflicts)
+    # a value-level issue is reported on a row that survives (step 3 may still reject it)
+    value_faults = step1.filter(pl.col("severity") == REJECTED_VALUE).join(
+        passed.select(ROW_NUMBER), on=ROW_NUMBER, how="semi")
+    issues = with_severity(pl.concat([row_faults.drop("severity"), duplicates,
+                                      value_faults.drop("severity")]))
+    rows_rejected = pl.concat([rejected, conflicts]).n_unique()
+    return RowChecks(blank_bad_values(passed, value_faults).sort(ROW_NUMBER), issues,
+                     table.rows_read, rows_rejected, unconvertible)
+
+
+def check_known_patients(checks: RowChecks, accepted_mrns: Collection[str] | None,
+                         file: LandingFile) -> CheckedExport:
+    """Step 3, ``unknown_patient``, on the rows that passed steps 1 and 2 (their ``mrn`` and
+    ``row_number`` are all it reads); ``accepted_mrns`` is None for the patients export."""
+    passed, issues = checks.candidates, checks.issues
     step3 = empty_issues()
     if accepted_mrns is not None:
         step3 = unknown_patient_issues(passed, accepted_mrns, file)
-        passed = without_rows(passed, step3.select(ROW_NUMBER))
+        unknown = step3.select(ROW_NUMBER)
+        passed = without_rows(passed, unknown)
+        issues = pl.concat([issues.filter(pl.col("severity") != REJECTED_VALUE),
+                            issues.filter(pl.col("severity") == REJECTED_VALUE)
+                            .join(unknown, on=ROW_NUMBER, how="anti"),
+                            with_severity(step3)])
+    issues = issues.sort(ROW_NUMBER, pl.col("column").fill_null(""), "rule",
+                         maintain_order=True)
+    return CheckedExport(passed, issues, checks.rows_read, checks.rows_rejected + step3.height,
+                         checks.unconvertible)
 
-    value_faults = step1.filter(pl.col("severity") == REJECTED_VALUE).join(
-        passed.select(ROW_NUMBER), on=ROW_NUMBER, how="semi")
-    passed = blank_bad_values(passed, value_faults)
-    issues = with_severity(pl.concat([
-        row_faults.drop("severity"), duplicates, step3, value_faults.drop("severity")]))
-    issues = issues.sort(ROW_NUMBER, pl.col("column").fill_null(""), "rule")
-    rows_rejected = pl.concat([rejected, conflicts, step3.select(ROW_NUMBER)]).n_unique()
-    return CheckedExport(passed.sort(ROW_NUMBER), issues, table.rows_read, rows_rejected,
-                         unconvertible)
+
+def check_export(source: str, table: ExportTable, file: LandingFile, ctx: SchemaContext,
+                 accepted_mrns: Collection[str] | None) -> CheckedExport:
+    """Check one current export; ``accepted_mrns`` is None for the patients export itself."""
+    return check_known_patients(check_rows(source, table, file, ctx), accepted_mrns, file)

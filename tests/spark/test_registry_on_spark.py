@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.demo.registry import write_changed_snapshot
+from tests.e2e.compare import differences, published_tables
 from tests.e2e.harness import run_pmps
 from tests.e2e.regression import PATIENTS, SEED
-from tests.spark.compare import differences, published_tables
 from tests.spark.loads import ENGINES, load
 
 

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
+from tests.e2e.compare import differences, published_tables
 from tests.e2e.harness import MULTISITE, copy_sample_folder
-from tests.spark.compare import differences, published_tables
 from tests.spark.loads import ENGINES, load
 
 

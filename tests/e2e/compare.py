@@ -1,4 +1,5 @@
-"""Two warehouses' published tables compared cell by cell, in their published order."""
+"""Two warehouses' published tables compared cell by cell, in their published order (the
+same loads built on two engines, or with checks reused and made afresh)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.spark.compare import differences, same_cell
+from tests.e2e.compare import differences, same_cell
 
 
 def tables(**frames: pd.DataFrame) -> dict[str, pd.DataFrame]:
