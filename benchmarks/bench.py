@@ -1,9 +1,12 @@
 """The load at registry scale: `make bench` (not part of `make test`).
 
-For each size (default 1 000, 10 000 and 100 000 patients over 4 sites) it writes a synthetic
-registry with `pmps demo --patients N`, then runs, each in a fresh process:
+First the demo cohort (20 patients): a first load, then five loads of the same folder (their
+median is the quick start's figure). Then, for each size (default 1 000, 10 000 and 100 000
+patients over 4 sites) it writes a synthetic registry with `pmps demo --patients N`, then
+runs, each in a fresh process:
 
 - `pmps load` on it (a full load into a new warehouse),
+- the same folder loaded again into the first warehouse (nothing changed),
 - the nightly case: one site sends a newer questionnaires snapshot, and `pmps load` again,
 - when ../shared/bench/floor.py is there, the floor (the core of a load done by DuckDB alone
   over the same files), timed alternately with the full load: `--repeat` rounds of
@@ -11,14 +14,16 @@ registry with `pmps demo --patients N`, then runs, each in a fresh process:
 
 It prints, for every run: wall time, questionnaire rows per second, peak memory of the whole
 process tree (dbt's subprocess included, sampled every 20 ms) and the time of each Dagster
-step; for the full loads also the floor's time and the ratio load / floor.
+step; for the full loads also the floor's time and the ratio load / floor; the ratios of the
+unchanged and nightly loads to the full load; and how the full load grows from the smallest
+size to the largest.
 
 With `--engine spark` the models are built on Apache Spark (the `spark` extra and Java 17),
 and each load also prints the dbt step beside the sum of its nodes' own times: the rest is
 Spark's start, dbt's parse and the hooks.
 
     .venv/bin/python benchmarks/bench.py [--sizes 1000 10000 100000] [--repeat 2] [--work DIR]
-                                         [--engine duckdb|spark]
+                                         [--engine duckdb|spark] [--no-demo]
 """
 
 from __future__ import annotations
@@ -171,13 +176,51 @@ def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> l
     if floor:
         lines.append(f"  median: load {full:.1f} s, floor {floor:.1f} s, "
                      f"load/floor {full / floor:.1f}")
+    load_again = pmps("load", "--landing", str(landing), "--warehouse",
+                      str(folder / "warehouse_0"))
+    unchanged = measure(load_again, env, PROJECT)
+    lines.append(describe("unchanged", unchanged, rows,
+                          nodes_s=dbt_node_seconds(folder / "warehouse_0")))
     write_changed_snapshot(landing, patients)
-    nightly = measure(pmps("load", "--landing", str(landing), "--warehouse",
-                           str(folder / "warehouse_0")), env, PROJECT)
+    nightly = measure(load_again, env, PROJECT)
     lines.append(describe("nightly", nightly, questionnaire_rows(landing),
                           nodes_s=dbt_node_seconds(folder / "warehouse_0")))
-    lines.append(f"  nightly / full: {nightly.wall_s / full:.2f}")
+    lines.append(f"  nothing changed / full: {unchanged.wall_s / full:.2f}   "
+                 f"one site's questionnaires changed / full: {nightly.wall_s / full:.2f}")
+    FULL_LOADS[patients] = full
     return lines
+
+
+FULL_LOADS: dict[int, float] = {}  # patients -> median full load, for the growth line
+
+
+def bench_demo(work: Path, env: dict[str, str], loads: int = 5) -> list[str]:
+    """The demo cohort (20 patients): a first load, then ``loads`` more of the same folder."""
+    folder = work / "demo"
+    shutil.rmtree(folder, ignore_errors=True)
+    landing, warehouse = folder / "landing", folder / "warehouse"
+    subprocess.run(pmps("demo", "--landing", str(landing)), env=env, cwd=PROJECT, check=True,
+                   capture_output=True)
+    command = pmps("load", "--landing", str(landing), "--warehouse", str(warehouse))
+    first = measure(command, env, PROJECT)
+    again = [measure(command, env, PROJECT) for _ in range(loads)]
+    walls = ", ".join(f"{run.wall_s:.1f}" for run in again)
+    return ["demo cohort, 20 patients",
+            describe("first", first, questionnaire_rows(landing)),
+            describe("again", sorted(again, key=lambda run: run.wall_s)[loads // 2],
+                     questionnaire_rows(landing)),
+            f"  after the first load: median {statistics.median(r.wall_s for r in again):.1f} s"
+            f" of {loads} ({walls})"]
+
+
+def growth_line() -> str | None:
+    """How the full load grows between the smallest and the largest size benched."""
+    if len(FULL_LOADS) < 2:
+        return None
+    small, large = min(FULL_LOADS), max(FULL_LOADS)
+    return (f"growth {small} -> {large} patients ({large / small:.0f}x): full load "
+            f"{FULL_LOADS[small]:.1f} s -> {FULL_LOADS[large]:.1f} s "
+            f"({FULL_LOADS[large] / FULL_LOADS[small]:.1f}x)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                         "temporary folder, removed afterwards)")
     parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
                         help="where the models are built (default duckdb)")
+    parser.add_argument("--no-demo", action="store_true",
+                        help="leave out the demo cohort's loads")
     args = parser.parse_args(argv)
     env = {**os.environ, "PMPS_PSEUDONYM_KEY": "benchmark", "PMPS_ENGINE": args.engine}
     work = args.work or Path(tempfile.mkdtemp(prefix="pmps-bench-"))
@@ -196,9 +241,15 @@ def main(argv: list[str] | None = None) -> int:
           f"engine: {args.engine}; "
           f"floor: {FLOOR if FLOOR.exists() else 'not found, not timed'}", flush=True)
     try:
+        if not args.no_demo:
+            for line in bench_demo(work, env):
+                print(line, flush=True)
         for patients in args.sizes:
             for line in bench_size(patients, args.repeat, work, env):
                 print(line, flush=True)
+        growth = growth_line()
+        if growth:
+            print(growth, flush=True)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -1,5 +1,6 @@
 """dbt models as assets: staging -> intermediate -> marts, with dbt tests as asset checks."""
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.core import engine, warehouse
+from pipelines.core import builds, engine, warehouse
 from pipelines.defs.assets.retry import retry_when_busy
 from pipelines.defs.project import dbt_project
 from pipelines.defs.resources import PmpsSettings
@@ -67,19 +68,39 @@ class LayeredTranslator(DagsterDbtTranslator):
             super().get_description(dbt_resource_props)
 
 
+TRANSLATOR = LayeredTranslator()
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
-            dagster_dbt_translator=LayeredTranslator())
+            dagster_dbt_translator=TRANSLATOR)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                      pmps: PmpsSettings):
     config = pmps.load()
     warehouse_dir = config.warehouse_dir
+    target_path = dbt_target_path(warehouse_dir)
     with retry_when_busy(pmps):  # dbt would fail on a warehouse someone holds open
         warehouse.check_writable(warehouse_dir)
+        with warehouse.connect(warehouse_dir, read_only=True) as con:
+            inputs = builds.model_inputs(con, engine.ingest_tables(), config.target)
+    manifest = json.loads(dbt_project.manifest_path.read_bytes())
+    changed = (builds.changed_tables(builds.recorded(target_path), inputs)
+               if config.reuse_checks else None)
+    unchanged = builds.unchanged_nodes(manifest, changed)
+    builds.forget(target_path)
+    # the models whose inputs did not change keep the tables the last build made (parents
+    # first, as Dagster wants a multi-asset's outputs)
+    for uid in unchanged:
+        key = TRANSLATOR.get_asset_key(manifest["nodes"][uid])
+        if key in context.selected_asset_keys:
+            yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False})
     variables = engine.dbt_environment(config)
     try:
         with environment_for_dbt(variables):
-            yield from dbt.cli(dbt_build_args(config.target), context=context,
-                               target_path=dbt_target_path(warehouse_dir)).stream()
+            yield from dbt.cli([*dbt_build_args(config.target),
+                                *builds.exclusion(manifest, unchanged)],
+                               context=context, target_path=target_path).stream()
     finally:
         engine.protect_spark_folders(config)
     engine.attach_built_models(config)
+    if context.selected_asset_keys == set(context.assets_def.keys):  # not a subset from the UI
+        builds.record(target_path, inputs)
