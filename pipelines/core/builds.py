@@ -5,13 +5,14 @@ target it is built with and the ingest tables it reads. After every successful `
 load records a digest of each (``<warehouse>/dbt_target/model_inputs.json``); the next load
 compares: when the project or the target changed, or no build was recorded, it builds
 everything; otherwise it builds the models downstream of the ingest tables whose content
-changed, and always those tagged ``per_load`` (they hold the load's id) with theirs. The record
-is removed before a build starts, so a build that fails or is interrupted leaves none and the
-next load builds everything. Models not rebuilt keep the tables of the build that made them,
-which the same inputs would make again.
+changed, and none at all (dbt is not started) when none changed. The record is removed before
+a build starts, so a build that fails or is interrupted leaves none and the next load builds
+everything. Models not rebuilt keep the tables of the build that made them, which the same
+inputs would make again.
 
-A table's digest leaves out ``load_id``, which every load changes; it is the number of rows
-and the sum of the rows' hashes, so it does not depend on the rows' order.
+No model holds the load's id (the publish step adds it to the data issues), and a table's
+digest leaves out ``load_id``: the number of rows and the sum of the rows' hashes, so it does
+not depend on the rows' order either.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 RECORD = "model_inputs.json"
-PER_LOAD = "per_load"  # the tag of the models every load rebuilds
 INGEST = "ingest"  # the dbt source of the ingest tables
 
 
@@ -74,23 +74,21 @@ def changed_tables(previous: dict | None, current: dict) -> list[str] | None:
 
 
 def unchanged_nodes(manifest: dict, changed: list[str] | None) -> list[str]:
-    """The models and seeds (unique ids) a build may leave as they are: neither downstream of
-    a changed ingest table nor of a ``per_load`` model, in an order that puts every node
-    after its parents; none when ``changed`` is None (build everything)."""
+    """The models and seeds (unique ids) a build may leave as they are, those not downstream
+    of a changed ingest table, in an order that puts every node after its parents; none when
+    ``changed`` is None (build everything)."""
     if changed is None:
         return []
     stack = [f"source.{source['package_name']}.{INGEST}.{source['name']}"
              for source in manifest["sources"].values()
              if source["source_name"] == INGEST and source["name"] in changed]
-    stack += [uid for uid, node in manifest["nodes"].items() if PER_LOAD in node.get("tags", [])]
     rebuilt = set()
     while stack:
         uid = stack.pop()
         if uid not in rebuilt:
             rebuilt.add(uid)
             stack.extend(manifest["child_map"].get(uid, []))
-    left = {uid for uid, node in manifest["nodes"].items()
-            if node["resource_type"] in ("model", "seed") and uid not in rebuilt}
+    left = buildable(manifest) - rebuilt
     ordered: list[str] = []
     while left:  # parents first; a parent outside the set is upstream of it, never downstream
         ready = sorted(uid for uid in left
@@ -98,6 +96,12 @@ def unchanged_nodes(manifest: dict, changed: list[str] | None) -> list[str]:
         ordered += ready
         left -= set(ready)
     return ordered
+
+
+def buildable(manifest: dict) -> set[str]:
+    """The models and seeds of the project."""
+    return {uid for uid, node in manifest["nodes"].items()
+            if node["resource_type"] in ("model", "seed")}
 
 
 def exclusion(manifest: dict, unchanged: list[str]) -> list[str]:

@@ -58,6 +58,11 @@ ISSUE_COLUMNS: Columns = {
     "severity": "VARCHAR", "message": "VARCHAR",
 }
 
+# The issues of a load before it is recorded (the ingest's steps, dbt's load_data_issues):
+# the load id is added when they join the history.
+LOAD_ISSUE_COLUMNS: Columns = {name: type_ for name, type_ in ISSUE_COLUMNS.items()
+                               if name != "load_id"}
+
 # This load's files: status, rejection rule and accounting (rows are filled in by source).
 LANDING_FILES_COLUMNS: Columns = {
     "load_id": "INTEGER", "file_name": "VARCHAR", "source": "VARCHAR", "site": "VARCHAR",
@@ -74,6 +79,7 @@ LOAD_POPULATION_COLUMNS: Columns = {"load_id": "INTEGER", "in_analysis": "INTEGE
 
 LOAD_FILE_DDL = column_ddl(LOAD_FILE_COLUMNS)
 ISSUE_DDL = column_ddl(ISSUE_COLUMNS)
+LOAD_ISSUE_DDL = column_ddl(LOAD_ISSUE_COLUMNS)
 LANDING_FILES_DDL = column_ddl(LANDING_FILES_COLUMNS)
 LOAD_POPULATION_DDL = column_ddl(LOAD_POPULATION_COLUMNS)
 

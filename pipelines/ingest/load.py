@@ -52,9 +52,8 @@ from schemas.source import ROW_NUMBER
 
 NOT_CHECKED = reuse.ReadOutcome(None, None, 0, (), checked=False)
 
-# A step's issue table: the data issue's columns but load_id, which close_ingest adds.
-STEP_ISSUE_DDL = warehouse.column_ddl(
-    {name: type_ for name, type_ in warehouse.ISSUE_COLUMNS.items() if name != "load_id"})
+# A step's issue table: close_ingest adds the load id.
+STEP_ISSUE_DDL = warehouse.LOAD_ISSUE_DDL
 
 
 def read_landing_file(entry: LandingFile, config: Config) -> tuple[LandingFile, ExportTable | None]:

@@ -48,7 +48,6 @@ LIBRARIES = ("polars", "pandera", "fastexcel", "openpyxl", "duckdb")
 UNCONVERTIBLE = "unconvertible"  # a medication kept only to make MME missing where active
 FILES_DDL = ("check_key VARCHAR PRIMARY KEY, source VARCHAR, rule VARCHAR, message VARCHAR, "
              "rows_read INTEGER, columns VARCHAR[], rows_rejected INTEGER")
-ISSUE_COLUMNS = [name for name in warehouse.ISSUE_COLUMNS if name != "load_id"]
 
 
 def rows_table(source: str) -> str:
@@ -56,11 +55,10 @@ def rows_table(source: str) -> str:
 
 
 def schema_ddl() -> list[str]:
-    issue_ddl = warehouse.column_ddl({n: warehouse.ISSUE_COLUMNS[n] for n in ISSUE_COLUMNS})
     return [
         "CREATE SCHEMA IF NOT EXISTS reuse",
         f"CREATE TABLE IF NOT EXISTS reuse.files ({FILES_DDL})",
-        f"CREATE TABLE IF NOT EXISTS reuse.issues (check_key VARCHAR, {issue_ddl})",
+        f"CREATE TABLE IF NOT EXISTS reuse.issues (check_key VARCHAR, {warehouse.LOAD_ISSUE_DDL})",
         *(f"CREATE TABLE IF NOT EXISTS {rows_table(source)} (check_key VARCHAR, "
           f"{UNCONVERTIBLE} BOOLEAN, {SOURCE_SPECS[source].ingest_columns})"
           for source in SOURCES),

@@ -44,6 +44,11 @@ COMPLETE = ".complete"  # written last into a release folder: every output is th
 STAGED = "analytics"  # the staged database's name while it is attached
 PUBLISHED_FILE_MODE, PUBLISHED_DIR_MODE = 0o644, 0o755  # de-identified: anyone may read
 
+# This load's data issues with its id: dbt's load_data_issues holds none, so that a load that
+# changed nothing rebuilds no model (pipelines/core/builds.py).
+THIS_LOAD_ISSUES = ("SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, * "
+                    "FROM main.load_data_issues")
+
 SUMMARY_CSVS = ("group_summary", "change_summary", "responder_summary")
 
 # The marts of patients and the order of their published rows: the same on every load and on
@@ -103,10 +108,9 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
         _insert(con, "load_audit", """
             SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME
                            SELECT * FROM ingest.load_audit) ORDER BY load_id, file_name""")
-        _insert(con, "data_quality", """
+        _insert(con, "data_quality", f"""
             SELECT load_id, source, site, rule, severity, count(*) AS n
-            FROM (SELECT * FROM main.data_issues UNION ALL BY NAME
-                  SELECT * FROM main.load_data_issues)
+            FROM (SELECT * FROM main.data_issues UNION ALL BY NAME {THIS_LOAD_ISSUES})
             GROUP BY ALL
             ORDER BY load_id, source NULLS FIRST, site NULLS FIRST, rule, severity""")
         for statement in dictionary.comment_statements(STAGED):
@@ -231,8 +235,7 @@ def record_history(warehouse_dir: Path, load_id: int) -> None:
                                [load_id]).fetchone()[0]
         if not recorded:
             con.execute("INSERT INTO main.load_audit BY NAME SELECT * FROM ingest.load_audit")
-            con.execute(
-                "INSERT INTO main.data_issues BY NAME SELECT * FROM main.load_data_issues")
+            con.execute(f"INSERT INTO main.data_issues BY NAME {THIS_LOAD_ISSUES}")
             # the marts the release was built from (nothing has changed them since)
             con.execute("""INSERT INTO main.load_populations
                            SELECT ?, count(*) FROM main.patients WHERE in_analysis""",

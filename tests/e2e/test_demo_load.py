@@ -218,7 +218,7 @@ BREAKS = {
         "INSERT INTO outcomes SELECT * FROM outcomes WHERE rowid = 5",
     "accepted_values_load_data_issues_severity__rejected_file__rejected_row__rejected_value__"
     "warning":
-        "INSERT INTO load_data_issues BY NAME SELECT 1 AS load_id, 'patients_demo.csv' AS "
+        "INSERT INTO load_data_issues BY NAME SELECT 'patients_demo.csv' AS "
         "file_name, 'patients' AS source, 'demo' AS site, 2 AS row_number, 'sex' AS \"column\", "
         "'x' AS value, 'out_of_range' AS rule, 'notice' AS severity, 'a note' AS message",
     # The not_null tests beside the contracts' not_null constraints (which Spark does not
@@ -272,11 +272,11 @@ BREAKS = {
         "UPDATE study_flow SET n = NULL WHERE rowid = 3",
     "not_null_load_data_issues_file_name":
         "ALTER TABLE load_data_issues ALTER COLUMN file_name DROP NOT NULL; "
-        "INSERT INTO load_data_issues BY NAME SELECT 1 AS load_id, NULL AS file_name, "
+        "INSERT INTO load_data_issues BY NAME SELECT NULL AS file_name, "
         "'patients' AS source, 'demo' AS site, 'bad_value' AS rule, 'rejected_value' AS severity",
     "not_null_load_data_issues_rule":
         "ALTER TABLE load_data_issues ALTER COLUMN rule DROP NOT NULL; "
-        "INSERT INTO load_data_issues BY NAME SELECT 1 AS load_id, 'patients_demo.csv' AS "
+        "INSERT INTO load_data_issues BY NAME SELECT 'patients_demo.csv' AS "
         "file_name, 'patients' AS source, 'demo' AS site, NULL AS rule, 'warning' AS severity",
 }
 

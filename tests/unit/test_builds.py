@@ -9,14 +9,14 @@ from pipelines.core import builds
 
 
 def manifest() -> dict:
-    """ingest.a -> stg_a -> int_a -> mart; ingest.b -> stg_b -> mart; seed -> int_a;
-    per_load model issues <- stg_b, with a test on mart."""
+    """ingest.a -> stg_a -> int_a -> mart; ingest.b -> stg_b -> mart and issues;
+    seed codes -> int_a; a test on mart."""
     nodes = {
         "model.p.stg_a": {"name": "stg_a", "resource_type": "model"},
         "model.p.stg_b": {"name": "stg_b", "resource_type": "model"},
         "model.p.int_a": {"name": "int_a", "resource_type": "model"},
         "model.p.mart": {"name": "mart", "resource_type": "model"},
-        "model.p.issues": {"name": "issues", "resource_type": "model", "tags": ["per_load"]},
+        "model.p.issues": {"name": "issues", "resource_type": "model"},
         "seed.p.codes": {"name": "codes", "resource_type": "seed"},
         "test.p.not_null_mart": {"name": "not_null_mart", "resource_type": "test"},
     }
@@ -53,20 +53,22 @@ def test_only_the_changed_tables_are_named():
     assert builds.changed_tables(inputs(), inputs(b="3:3")) == ["b"]
 
 
-def test_nothing_changed_leaves_all_but_the_per_load_models():
+def test_nothing_changed_leaves_every_model_and_seed_parents_first():
     unchanged = builds.unchanged_nodes(manifest(), [])
-    assert set(unchanged) == {"model.p.stg_a", "model.p.stg_b", "model.p.int_a", "model.p.mart",
-                              "seed.p.codes"}
-    # parents before children: codes and stg_a before int_a, int_a and stg_b before mart
+    assert set(unchanged) == builds.buildable(manifest()) == {
+        "model.p.stg_a", "model.p.stg_b", "model.p.int_a", "model.p.mart", "model.p.issues",
+        "seed.p.codes"}
     position = {uid: n for n, uid in enumerate(unchanged)}
     assert position["seed.p.codes"] < position["model.p.int_a"] < position["model.p.mart"]
-    assert position["model.p.stg_b"] < position["model.p.mart"]
+    assert position["model.p.stg_a"] < position["model.p.int_a"]
+    assert position["model.p.stg_b"] < min(position["model.p.mart"], position["model.p.issues"])
     assert builds.exclusion(manifest(), ["model.p.stg_a", "seed.p.codes"]) == [
         "--exclude", "stg_a codes"]
 
 
 def test_a_changed_table_rebuilds_everything_downstream_of_it():
-    assert builds.unchanged_nodes(manifest(), ["a"]) == ["model.p.stg_b", "seed.p.codes"]
+    assert builds.unchanged_nodes(manifest(), ["a"]) == [
+        "model.p.stg_b", "seed.p.codes", "model.p.issues"]
     assert builds.unchanged_nodes(manifest(), ["b"]) == [
         "model.p.stg_a", "seed.p.codes", "model.p.int_a"]
 

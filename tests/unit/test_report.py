@@ -471,7 +471,7 @@ def hand_made_warehouse(warehouse_dir: Path) -> None:
         con.execute(f"CREATE TABLE ingest.load_audit ({warehouse.LOAD_FILE_DDL})")
         con.execute(f"CREATE TABLE ingest.landing_files ({warehouse.LANDING_FILES_DDL})")
         con.execute("INSERT INTO ingest.landing_files (load_id) VALUES (2)")
-        con.execute(f"CREATE TABLE main.load_data_issues ({warehouse.ISSUE_DDL})")
+        con.execute(f"CREATE TABLE main.load_data_issues ({warehouse.LOAD_ISSUE_DDL})")
         con.execute(f"CREATE TABLE ingest.load_issues ({warehouse.ISSUE_DDL})")
         con.execute(f"CREATE TABLE main.study_flow ({tables.TABLE_DDL['study_flow']})")
         con.execute("CREATE TABLE ingest.patient_keys (site VARCHAR, mrn VARCHAR, "
@@ -484,7 +484,7 @@ def hand_made_warehouse(warehouse_dir: Path) -> None:
             con.register("incoming", rows)
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
             con.unregister("incoming")
-        con.execute("""INSERT INTO main.load_data_issues VALUES (2, 'x.csv', 'medications',
+        con.execute("""INSERT INTO main.load_data_issues VALUES ('x.csv', 'medications',
                        'demo', 3, 'dose', '0', 'bad_dose', 'rejected_row', 'dose not > 0')""")
 
 

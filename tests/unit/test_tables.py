@@ -51,7 +51,7 @@ def test_published_columns_agree_with_the_mart_contract(table: str) -> None:
 
 
 def test_the_issue_columns_agree_with_the_load_data_issues_contract() -> None:
-    assert mart_contract("load_data_issues") == list(warehouse.ISSUE_COLUMNS.items())
+    assert mart_contract("load_data_issues") == list(warehouse.LOAD_ISSUE_COLUMNS.items())
 
 
 def test_load_audit_is_published_as_the_warehouse_keeps_it() -> None:

@@ -59,13 +59,8 @@ group_mismatches as (
             case group_code when 'NI_USGDN' then 1 when 'USGDN_ONLY' then 2 end
 ),
 
-load_run as (
-    select max(load_id) as load_id from {{ ref('stg_ingest__current_files') }}
-),
-
 final as (
     select
-        load_run.load_id,
         file_name, source, site, cast(row_number as {{ dbt.type_int() }}) as row_number,
         {{ adapter.quote('column') }}, value, rule, 'warning' as severity, message
     from (
@@ -73,7 +68,6 @@ final as (
         union all
         select * from group_mismatches
     ) as issues
-    cross join load_run
 )
 
 select * from final

@@ -9,13 +9,13 @@ derived_issues as (
 
 final as (
     select
-        load_id, file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule,
-        severity, message
+        file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule, severity,
+        message
     from ingest_issues
     union all
     select
-        load_id, file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule,
-        severity, message
+        file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule, severity,
+        message
     from derived_issues
 )
 

@@ -4,7 +4,7 @@ with source as (
 
 final as (
     select
-        load_id, file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule,
+        file_name, source, site, row_number, {{ adapter.quote('column') }}, value, rule,
         severity, message
     from source
 )

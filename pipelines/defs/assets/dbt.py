@@ -93,14 +93,15 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         key = TRANSLATOR.get_asset_key(manifest["nodes"][uid])
         if key in context.selected_asset_keys:
             yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False})
-    variables = engine.dbt_environment(config)
-    try:
-        with environment_for_dbt(variables):
-            yield from dbt.cli([*dbt_build_args(config.target),
-                                *builds.exclusion(manifest, unchanged)],
-                               context=context, target_path=target_path).stream()
-    finally:
-        engine.protect_spark_folders(config)
+    if set(unchanged) != builds.buildable(manifest):  # else nothing to build: dbt not started
+        variables = engine.dbt_environment(config)
+        try:
+            with environment_for_dbt(variables):
+                yield from dbt.cli([*dbt_build_args(config.target),
+                                    *builds.exclusion(manifest, unchanged)],
+                                   context=context, target_path=target_path).stream()
+        finally:
+            engine.protect_spark_folders(config)
     engine.attach_built_models(config)
     if context.selected_asset_keys == set(context.assets_def.keys):  # not a subset from the UI
         builds.record(target_path, inputs)
