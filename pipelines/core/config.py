@@ -21,7 +21,7 @@ DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NULL", ".")
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 
 TOP_LEVEL_KEYS = {"landing_dir", "warehouse_dir", "sites", "limits", "publish_guard", "engine",
-                  "dbt_target", "handover_dir", "exports", "reuse_checks"}
+                  "dbt_target", "handover_dir", "exports", "reuse"}
 # Where the dbt models are built: the embedded DuckDB (the default) or Apache Spark.
 ENGINES = ("duckdb", "spark")
 # The dbt target each engine builds with unless `dbt_target` names another (profiles.yml).
@@ -103,9 +103,10 @@ class Config:
     dbt_target: str | None = None  # None: the engine's default target
     handover: str | None = None  # the Parquet hand-over folder (Spark); None: under the warehouse
     exports: tuple[str, ...] = EXPORT_FORMATS
-    # An unchanged file's read and row checks are taken from the load that made them
-    # (pipelines/ingest/reuse.py); false re-checks every file from its bytes.
-    reuse_checks: bool = True
+    # What an unchanged input made is kept: a file's read and row checks
+    # (pipelines/ingest/reuse.py), the models (pipelines/core/builds.py), the published rows
+    # and files (pipelines/publish/previous.py); false makes everything afresh.
+    reuse: bool = True
 
     def site(self, site: str) -> SiteConfig:
         return self.sites.get(site, SiteConfig())
@@ -317,7 +318,7 @@ def parse_config(raw: Any, source_file: Path | None = None) -> dict[str, Any]:
             "dbt_target": _path(raw.get("dbt_target"), "dbt_target"),
             "handover_dir": _path(raw.get("handover_dir"), "handover_dir"),
             "exports": parse_exports(raw.get("exports")),
-            "reuse_checks": parse_flag(raw.get("reuse_checks"), "reuse_checks", True)}
+            "reuse": parse_flag(raw.get("reuse"), "reuse", True)}
 
 
 def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
@@ -348,4 +349,4 @@ def load_config(config_file: str | os.PathLike | None = None, landing: str | Non
     engine = parse_engine(engine, "PMPS_ENGINE") if engine else parsed["engine"] or ENGINES[0]
     return Config(Path(landing_dir), Path(warehouse_dir), parsed["sites"], path,
                   parsed["limits"], parsed["publish_guard"], engine, parsed["dbt_target"],
-                  parsed["handover_dir"], parsed["exports"], parsed["reuse_checks"])
+                  parsed["handover_dir"], parsed["exports"], parsed["reuse"])

@@ -177,7 +177,7 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
     stage = Stage(warehouse.fresh_work_dir(config.warehouse_dir))
     with warehouse.connect(config.warehouse_dir) as con:
         reuse.ensure_tables(con)
-        outcomes = reuse.read_outcomes(con) if config.reuse_checks else {}
+        outcomes = reuse.read_outcomes(con) if config.reuse else {}
     read, keys, headers = [], {}, {}
     for entry in scan_landing(config.landing_dir):
         key = keys[entry.file_name] = reuse.check_key(entry, config)
@@ -269,7 +269,7 @@ def ingest_source(source: str, config: Config) -> dict[str, int]:
     with warehouse.connect(config.warehouse_dir) as con:
         files = current_files(con, source, config)
         checked = ({key for key, outcome in reuse.read_outcomes(con).items() if outcome.checked}
-                   if config.reuse_checks else set())
+                   if config.reuse else set())
         folder = warehouse.work_dir(config.warehouse_dir)
         for entry, staged_as, key in files:
             if key in checked:

@@ -7,7 +7,8 @@ and checks; all of them make up the file's ``check_key``. A load that finds a ke
 checked before takes the outcome from ``warehouse.duckdb`` (schema ``reuse``) instead of
 reading the file again; the steps that join files (statuses, duplicates across loads,
 ``unknown_patient``) are computed afresh on every load, so every load still reports every file
-and every issue. ``reuse_checks: false`` in the configuration re-checks every file.
+and every issue. ``reuse: false`` in the configuration re-checks every file (and builds
+and publishes everything afresh).
 
 reuse.files       one row per key: the read outcome (rejection, rows read, header) and, once
                   its rows were checked, the rows steps 1 and 2 rejected

@@ -12,7 +12,7 @@ They are written into the load's release folder and switched in with the other o
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from pipelines.core.reference import (
     score_categories,
     visit_orders,
 )
+from pipelines.publish import previous
 from pipelines.publish.dictionary import entries
 from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
@@ -110,9 +111,9 @@ def write_labelled(table: str, frame: pl.DataFrame, folder: Path,
     written side by side by two worker processes, from the frame staged as Arrow IPC."""
     labelled, value_labels = labelled_frame(frame)
     labels = variable_labels(table)
-    jobs = {SPSS_DIR: (folder / SPSS_DIR / f"{table}.sav",
+    jobs = {SPSS_DIR: (labelled_path(folder, SPSS_DIR, table),
                        [labels.get(c, c) for c in labelled.columns]),
-            STATA_DIR: (folder / STATA_DIR / f"{table}.dta",
+            STATA_DIR: (labelled_path(folder, STATA_DIR, table),
                         [labels.get(c, c)[:STATA_LABEL_LENGTH] for c in labelled.columns])}
     jobs = {kind: job for kind, job in jobs.items() if kind in kinds}
     staged = folder / f".{table}.arrow"
@@ -133,17 +134,29 @@ def write_labelled(table: str, frame: pl.DataFrame, folder: Path,
     return [path for path, _ in jobs.values()]
 
 
-def write_exports(database: Path, folder: Path,
-                  formats: Iterable[str] = EXPORT_FORMATS) -> list[Path]:
+def labelled_path(folder: Path, kind: str, table: str) -> Path:
+    return folder / kind / f"{table}.{'sav' if kind == SPSS_DIR else 'dta'}"
+
+
+def write_exports(database: Path, folder: Path, formats: Iterable[str] = EXPORT_FORMATS,
+                  published: Path | None = None,
+                  unchanged: Collection[str] = frozenset()) -> list[Path]:
     """Write the exports of the analytics database at ``database`` under ``folder`` (the
     release's published/ folder), in the configured ``formats`` (``exports:``; labelled SPSS
     and Stata files of a registry's hundreds of millions of rows make no sense, so a site may
-    write Parquet alone). Returns the files written."""
+    write Parquet alone). A table in ``unchanged`` (its rows those of the published release,
+    in order) takes the published release's file (``published``: its published/ folder) as a
+    hard link, where there is one. Returns the files written or linked."""
     formats = set(formats)
     written = []
     for sub in EXPORT_FORMATS:
         if sub in formats:
             (folder / sub).mkdir(exist_ok=True)
+
+    def reused(path: Path, table: str) -> bool:
+        return (table in unchanged and published is not None
+                and previous.link_or(published / path.relative_to(folder), path))
+
     con = duckdb.connect(str(database), read_only=True)
     try:
         tables = [row[0] for row in con.execute(
@@ -151,12 +164,17 @@ def write_exports(database: Path, folder: Path,
             "ORDER BY table_name").fetchall()]
         for table in tables if PARQUET_DIR in formats else ():
             path = folder / PARQUET_DIR / f"{table}.parquet"
-            con.execute(f"COPY {table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+            if not reused(path, table):
+                con.execute(f"COPY {table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
             written.append(path)
         labelled = formats & {SPSS_DIR, STATA_DIR}
         for table in ANALYSIS_TABLES if labelled else ():
-            written += write_labelled(table, con.sql(f"SELECT * FROM {table}").pl(), folder,
-                                      labelled)
+            kinds = {kind for kind in labelled
+                     if not reused(labelled_path(folder, kind, table), table)}
+            written += [labelled_path(folder, kind, table) for kind in labelled - kinds]
+            if kinds:
+                written += write_labelled(table, con.sql(f"SELECT * FROM {table}").pl(), folder,
+                                          kinds)
     finally:
         con.close()
     return written

@@ -32,7 +32,7 @@ import duckdb
 
 from pipelines.core import quality, warehouse
 from pipelines.core.tables import PUBLISHED_COLUMNS, TABLE_DDL, columns_of
-from pipelines.publish import dictionary, exports, issue_log, summaries
+from pipelines.publish import dictionary, exports, issue_log, previous, summaries
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
@@ -85,26 +85,49 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:
     con.execute(f"INSERT INTO {STAGED}.{table} BY NAME {query}")
 
 
-def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
-    """Fill a new ``analytics.duckdb`` at ``staged`` from the warehouse open on ``con``."""
+# Computed from outcomes alone: copied with it when every site of it is unchanged.
+OUTCOME_SUMMARIES = ("group_summary", "change_summary", "responders", "responder_summary")
+
+
+def _insert_by_site(con: duckdb.DuckDBPyConnection, table: str, order: str,
+                    kept: str | None) -> bool:
+    """A patients' table in its published order, site by site: a site whose published rows
+    are unchanged since the release attached as ``kept`` is copied from it. Returns whether
+    every site was copied (the whole table is unchanged)."""
+    columns = columns_of(table)
+    select = f"SELECT {', '.join(columns)} FROM main.{table}"
+    if not previous.has_table(con, kept, table, columns):
+        _insert(con, table, f"{select} {order}")
+        return False
+    con.execute(f"CREATE TABLE {STAGED}.{table} ({TABLE_DDL[table]})")
+    fresh = previous.site_digests(con, f"main.{table}", columns)
+    before = previous.site_digests(con, f"{kept}.{table}", columns)
+    for site in sorted(fresh):  # the first key of every patient table's order
+        if before.get(site) == fresh[site]:
+            con.execute(f"INSERT INTO {STAGED}.{table} SELECT * FROM {kept}.{table} "
+                        "WHERE site = ?", [site])
+        else:
+            con.execute(f"INSERT INTO {STAGED}.{table} BY NAME {select} WHERE site = ? {order}",
+                        [site])
+    return fresh == before
+
+
+def build_database(con: duckdb.DuckDBPyConnection, staged: Path,
+                   kept: str | None = None) -> frozenset[str]:
+    """Fill a new ``analytics.duckdb`` at ``staged`` from the warehouse open on ``con``,
+    taking unchanged rows from the published release attached as ``kept`` (if any). Returns
+    the tables whose rows are those of the published release, in the same order."""
     con.execute(f"ATTACH '{staged}' AS {STAGED}")
     try:
-        for table, order in PATIENT_TABLES.items():
-            _insert(con, table, f"SELECT {', '.join(columns_of(table))} FROM main.{table} {order}")
+        whole = {table: _insert_by_site(con, table, order, kept)
+                 for table, order in PATIENT_TABLES.items()}
         _insert(con, "study_flow", "SELECT * FROM main.study_flow ORDER BY site, step, reason")
-        outcomes = f"{STAGED}.outcomes"
-        # One thread sums the sorted outcomes in one order, so the same landing folder gives
-        # the same means and SDs to the last bit (parallel sums differ in the last digits).
-        con.execute("SET threads = 1")
-        _insert(con, "group_summary", summaries.group_summary(con, outcomes).sql_query())
-        con.register("change_summary_frame",
-                     summaries.change_summary(con, outcomes).to_arrow())
-        _insert(con, "change_summary", "SELECT * FROM change_summary_frame")
-        con.unregister("change_summary_frame")
-        _insert(con, "responders", summaries.responders(con, outcomes).sql_query())
-        _insert(con, "responder_summary", summaries.responder_summary(
-            con, outcomes, flags=f"{STAGED}.responders").sql_query())
-        con.execute("RESET threads")
+        if whole["outcomes"] and all(previous.has_table(con, kept, t, columns_of(t))
+                                      for t in OUTCOME_SUMMARIES):
+            for table in OUTCOME_SUMMARIES:
+                _insert(con, table, f"SELECT * FROM {kept}.{table}")
+        else:
+            summarise_outcomes(con)
         _insert(con, "load_audit", """
             SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME
                            SELECT * FROM ingest.load_audit) ORDER BY load_id, file_name""")
@@ -115,8 +138,30 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
             ORDER BY load_id, source NULLS FIRST, site NULLS FIRST, rule, severity""")
         for statement in dictionary.comment_statements(STAGED):
             con.execute(statement)
+        return frozenset(
+            table for table in PUBLISHED_COLUMNS
+            if previous.has_table(con, kept, table, columns_of(table))
+            and previous.table_digest(con, f"{STAGED}.{table}")
+            == previous.table_digest(con, f"{kept}.{table}"))
     finally:
         con.execute(f"DETACH {STAGED}")
+
+
+def summarise_outcomes(con: duckdb.DuckDBPyConnection) -> None:
+    """The group, change and responder summaries of the staged outcomes."""
+    outcomes = f"{STAGED}.outcomes"
+    # One thread sums the sorted outcomes in one order, so the same landing folder gives
+    # the same means and SDs to the last bit (parallel sums differ in the last digits).
+    con.execute("SET threads = 1")
+    _insert(con, "group_summary", summaries.group_summary(con, outcomes).sql_query())
+    con.register("change_summary_frame",
+                 summaries.change_summary(con, outcomes).to_arrow())
+    _insert(con, "change_summary", "SELECT * FROM change_summary_frame")
+    con.unregister("change_summary_frame")
+    _insert(con, "responders", summaries.responders(con, outcomes).sql_query())
+    _insert(con, "responder_summary", summaries.responder_summary(
+        con, outcomes, flags=f"{STAGED}.responders").sql_query())
+    con.execute("RESET threads")
 
 
 def report_tables(database: Path) -> dict:
@@ -136,7 +181,8 @@ def staged_load_id(warehouse_dir: Path) -> int:
 
 
 def stage_release(warehouse_dir: Path,
-                  export_formats: Iterable[str] = exports.EXPORT_FORMATS) -> dict[str, int]:
+                  export_formats: Iterable[str] = exports.EXPORT_FORMATS,
+                  reuse: bool = True) -> dict[str, int]:
     """Write analytics.duckdb, the summary CSVs, the exports in ``export_formats`` and the
     report into this load's release folder, readable by anyone (they are de-identified).
     Returns each table's rows."""
@@ -146,8 +192,11 @@ def stage_release(warehouse_dir: Path,
     shutil.rmtree(folder, ignore_errors=True)
     (folder / PUBLISHED_DIR).mkdir(parents=True)
     database = folder / ANALYTICS_DB
+    published = current_release(warehouse_dir) if reuse else None
+    published = None if published is None else release_dir(warehouse_dir, published)
     with warehouse.connect(warehouse_dir) as con:
-        build_database(con, database)
+        with previous.attached(con, published, warehouse_dir) as kept:
+            unchanged = build_database(con, database, kept)
         warnings = quality.load_warnings(con)
     con = duckdb.connect(str(database))
     try:
@@ -159,7 +208,9 @@ def stage_release(warehouse_dir: Path,
     finally:
         con.close()
     dictionary.write_csv(folder / PUBLISHED_DIR / DICTIONARY_CSV)
-    exports.write_exports(database, folder / PUBLISHED_DIR, export_formats)
+    exports.write_exports(database, folder / PUBLISHED_DIR, export_formats,
+                          published / PUBLISHED_DIR if unchanged else None, unchanged)
+    previous.mark_code(folder)
     (folder / PUBLISHED_DIR / REPORT_HTML).write_text(
         report.render_report({**report_tables(database), "warnings": warnings},
                              export_formats=export_formats),

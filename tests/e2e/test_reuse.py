@@ -1,8 +1,10 @@
-"""Reusing an unchanged file's checks changes nothing that is published.
+"""Reusing what unchanged inputs made changes nothing that is published.
 
 The same sequence of landing folders is loaded into two warehouses through the real
-`pmps load`: one reuses the checks of files it has seen (the default), the other has
-`reuse_checks: false` and reads and checks every file from its bytes on every load. After each
+`pmps load`: one reuses the checks of files it has seen, the models whose inputs did not
+change and the published rows and files that did not change (the default), the other has
+`reuse: false` and reads and checks every file from its bytes, builds every model and
+publishes everything afresh on every load. After each
 load every table of analytics.duckdb, the warehouse's data issues and the summary CSVs are
 compared cell by cell, in their published order. The sequence is the four-site sample with its
 planted problems, then nothing changed, then its late delivery, then a newer patients snapshot
@@ -49,6 +51,13 @@ def staged_loaded_files(warehouse: Path) -> list[bool]:
                            "WHERE status = 'loaded' ORDER BY file_name")["staged"])
 
 
+def published_links(warehouse: Path) -> dict[str, int]:
+    """The hard links of each published export file (2: shared with the release before)."""
+    published = warehouse / "published"
+    return {path.relative_to(published).as_posix(): path.stat().st_nlink
+            for path in published.rglob("*") if path.is_file() and path.parent != published}
+
+
 @pytest.fixture(scope="module")
 def loads(tmp_path_factory) -> dict[str, list]:
     if not MULTISITE.is_dir():
@@ -57,7 +66,7 @@ def loads(tmp_path_factory) -> dict[str, list]:
     shutil.copytree(MULTISITE / "extra", root / "extra")
     configs = {"reused": MULTISITE / "config.yaml", "rechecked": root / "recheck.yaml"}
     configs["rechecked"].write_text((MULTISITE / "config.yaml").read_text(encoding="utf-8")
-                                    + "\nreuse_checks: false\n", encoding="utf-8")
+                                    + "\nreuse: false\n", encoding="utf-8")
     results: dict[str, list] = {mode: [] for mode in MODES}
     for change in STATES.values():
         change(root)
@@ -65,13 +74,14 @@ def loads(tmp_path_factory) -> dict[str, list]:
             warehouse = root / mode
             run_pmps("load", "--config", str(configs[mode]), "--landing", str(root / "landing"),
                      "--warehouse", str(warehouse), cwd=root)
-            results[mode].append((published_tables(warehouse), staged_loaded_files(warehouse)))
+            results[mode].append((published_tables(warehouse), staged_loaded_files(warehouse),
+                                  published_links(warehouse)))
     return results
 
 
 @pytest.mark.parametrize("number", range(len(STATES)), ids=list(STATES))
 def test_reused_checks_publish_what_fresh_checks_publish(loads, number):
-    (reused, _), (rechecked, _) = loads["reused"][number], loads["rechecked"][number]
+    reused, rechecked = loads["reused"][number][0], loads["rechecked"][number][0]
     assert set(reused["load_audit"]["load_id"]) == set(range(1, number + 2))
     assert differences(reused, rechecked) == []
 
@@ -88,7 +98,7 @@ def test_unchanged_files_are_not_read_again(loads):
 def test_the_dropped_patient_becomes_unknown_in_an_unchanged_file(loads):
     """The last load's questionnaires of site D are the same bytes as before, yet the rows of
     the patient who left the patients snapshot are now unknown_patient."""
-    before, after = loads["reused"][2][0]["data_issues"], loads["reused"][3][0]["data_issues"]
+    before, after = (loads["reused"][n][0]["data_issues"] for n in (2, 3))
 
     def unknown(issues, load_id):
         return issues[(issues["load_id"] == load_id) & (issues["rule"] == "unknown_patient")
@@ -97,3 +107,17 @@ def test_the_dropped_patient_becomes_unknown_in_an_unchanged_file(loads):
     rows = unknown(after, 4)
     assert set(rows["file_name"]) >= {"questionnaires_sited_20261121.csv"}
     assert len(rows) >= 2
+
+
+def test_unchanged_exports_are_the_files_published_before(loads):
+    """Nothing changed: every export of a patients' table is the previous release's file (a
+    hard link); the files' accounting (load_audit, its load id) is written anew. Without
+    reuse every file is new."""
+    links = loads["reused"][1][2]
+    for table in ("patients", "outcomes", "questionnaire_items"):
+        assert links[f"parquet/{table}.parquet"] == 2
+    assert links["spss/outcomes.sav"] == links["stata/outcomes.dta"] == 2
+    assert links["parquet/load_audit.parquet"] == 1
+    assert set(loads["rechecked"][1][2].values()) == {1}
+    # the late delivery changed outcomes: written anew
+    assert loads["reused"][2][2]["parquet/outcomes.parquet"] == 1

@@ -255,6 +255,8 @@ def test_a_blank_cell_is_missing_whatever_the_site_tokens(tmp_path):
     ("engine: 3\n", "engine must be text"),
     ("exports: parquet\n", "exports must be a list of formats (parquet, spss, stata)"),
     ("exports: [parquet, sas]\n", "exports: unknown format 'sas' (known: parquet, spss, stata)"),
+    ("reuse: no-thanks\n", "reuse must be true or false, not 'no-thanks'"),
+    ("reuse: 0\n", "reuse must be true or false, not 0"),
     ("dbt_target: [a]\n", "dbt_target must be text"),
 ])
 def test_invalid_configuration_is_one_line_naming_the_problem(tmp_path, text, problem):
@@ -302,3 +304,9 @@ def test_engine_from_the_file_and_the_environment(tmp_path):
 def test_an_unknown_engine_in_the_environment_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="PMPS_ENGINE 'oracle' is not one of duckdb, spark"):
         load_config(write(tmp_path, ""), environ={"PMPS_ENGINE": "oracle"})
+
+
+def test_reuse_is_on_unless_switched_off(tmp_path):
+    assert load_config(write(tmp_path, "", "empty.yaml"), environ={}).reuse is True
+    assert load_config(write(tmp_path, "reuse: false\n", "off.yaml"), environ={}).reuse is False
+    assert load_config(write(tmp_path, "Reuse: true\n", "on.yaml"), environ={}).reuse is True

@@ -84,7 +84,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             inputs = builds.model_inputs(con, engine.ingest_tables(), config.target)
     manifest = json.loads(dbt_project.manifest_path.read_bytes())
     changed = (builds.changed_tables(builds.recorded(target_path), inputs)
-               if config.reuse_checks else None)
+               if config.reuse else None)
     unchanged = builds.unchanged_nodes(manifest, changed)
     builds.forget(target_path)
     # the models whose inputs did not change keep the tables the last build made (parents

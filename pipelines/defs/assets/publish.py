@@ -19,7 +19,7 @@ MARTS = [dg.AssetKey(name) for name in ("patients", "outcomes", "questionnaire_i
 def study_tables(pmps: PmpsSettings) -> dg.MaterializeResult:
     config = pmps.load()
     with retry_when_busy(pmps):
-        rows = release.stage_release(config.warehouse_dir, config.exports)
+        rows = release.stage_release(config.warehouse_dir, config.exports, config.reuse)
     return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in rows.items()})
 
 
