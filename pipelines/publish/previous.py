@@ -20,7 +20,7 @@ import functools
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -116,6 +116,28 @@ def table_digest(con: duckdb.DuckDBPyConnection, relation: str) -> str:
         f"SELECT count(*), sum(hash(r)::HUGEINT) FROM (SELECT rowid, * FROM {relation}) r"
     ).fetchall()[0]
     return f"{count}:{total}"
+
+
+class Figures:
+    """The report's figures by a digest of what each one draws: a release keeps its own in
+    ``.figures/`` and takes an unchanged one from the published release's before drawing it
+    again (matplotlib takes a quarter of a second or more per figure)."""
+
+    FOLDER = ".figures"
+
+    def __init__(self, release: Path, published: Path | None) -> None:
+        self.folder = release / self.FOLDER
+        self.before = published / self.FOLDER if usable(published) else None
+
+    def get(self, drawn: str, draw: Callable[[], bytes]) -> bytes:
+        """The figure of ``drawn`` (a text that says all the figure shows), drawn if needed."""
+        name = hashlib.sha256(f"{publish_code()}\n{drawn}".encode()).hexdigest() + ".png"
+        self.folder.mkdir(exist_ok=True)
+        if not (self.folder / name).is_file():
+            if not link_or(None if self.before is None else self.before / name,
+                           self.folder / name):
+                (self.folder / name).write_bytes(draw())
+        return (self.folder / name).read_bytes()
 
 
 def link_or(previous: Path | None, target: Path) -> bool:

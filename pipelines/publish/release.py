@@ -213,7 +213,8 @@ def stage_release(warehouse_dir: Path,
     previous.mark_code(folder)
     (folder / PUBLISHED_DIR / REPORT_HTML).write_text(
         report.render_report({**report_tables(database), "warnings": warnings},
-                             export_formats=export_formats),
+                             export_formats=export_formats,
+                             figures=previous.Figures(folder, published)),
         encoding="utf-8")
     for path in [folder.parent, folder, *folder.rglob("*")]:
         path.chmod(PUBLISHED_DIR_MODE if path.is_dir() else PUBLISHED_FILE_MODE)

@@ -25,6 +25,7 @@ from pipelines.core.issues import RULE_MEANING, SEVERITIES
 from pipelines.core.reference import code_list, parameters, responder_criteria
 from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
 from pipelines.core.warehouse import FILE_STATUSES
+from pipelines.publish.previous import Figures
 from pipelines.publish.summaries import (
     ALL_GROUPS,
     GROUP_ORDER,
@@ -325,20 +326,30 @@ def plot_alt_text(param_code: str) -> str:
     return f"{parameter_name(param_code)}: group mean ± SD by visit"
 
 
-def plots_section(group_summary: pd.DataFrame) -> dict:
-    """A figure per parameter present in the group summary."""
+def plots_section(group_summary: pd.DataFrame, figures: Figures | None = None) -> dict:
+    """A figure per parameter present in the group summary (taken from ``figures`` when it
+    holds one drawn from the same rows)."""
     visits = visits_with_data(group_summary)
-    figures = [
+
+    def png(param_code: str) -> bytes:
+        def draw() -> bytes:
+            return plot_parameter(group_summary, param_code, visits)
+        if figures is None:
+            return draw()
+        rows = group_summary[group_summary["param_code"] == param_code]
+        return figures.get(f"{param_code}\n{list(visits)}\n{rows.to_csv(index=False)}", draw)
+
+    figures_shown = [
         {"param_code": param_code,
-         "png": base64.b64encode(plot_parameter(group_summary, param_code, visits))
-         .decode("ascii"),
+         "png": base64.b64encode(png(param_code)).decode("ascii"),
          "alt": plot_alt_text(param_code),
          "width": int(PLOT_SIZE_INCHES[0] * PLOT_DPI),
          "height": int(PLOT_SIZE_INCHES[1] * PLOT_DPI),
          "caption": f"{parameter_label(param_code)}. Error bars: ± 1 SD "
                     "(none where fewer than 2 patients)."}
         for param_code in _ranked(group_summary["param_code"], PARAM_ORDER)]
-    return {"figures": figures, "note": GROUPS_NOTE if figures else f"group_summary: {NO_ROWS}"}
+    return {"figures": figures_shown,
+            "note": GROUPS_NOTE if figures_shown else f"group_summary: {NO_ROWS}"}
 
 
 def change_summary_section(change_summary: pd.DataFrame) -> dict:
@@ -444,7 +455,8 @@ def _template() -> jinja2.Template:
 
 def render_report(tables: Mapping[str, pd.DataFrame],
                   generated_at: datetime | None = None,
-                  export_formats: Iterable[str] | None = None) -> str:
+                  export_formats: Iterable[str] | None = None,
+                  figures: Figures | None = None) -> str:
     """The whole report as one self-contained HTML page.
 
     ``tables`` maps the published table names to their DataFrames (a missing or empty table
@@ -461,7 +473,7 @@ def render_report(tables: Mapping[str, pd.DataFrame],
         meta=f"Load {load_id if load_id is not None else NA} · generated {stamp}",
         study_flow=study_flow_section(_table(tables, "study_flow")),
         group_summary=group_summary_section(group_summary),
-        plots=plots_section(group_summary),
+        plots=plots_section(group_summary, figures),
         change_summary=change_summary_section(_table(tables, "change_summary")),
         responders=responder_section(_table(tables, "responder_summary")),
         data_quality=data_quality_section(load_audit, data_quality, load_id,
