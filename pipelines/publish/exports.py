@@ -11,15 +11,16 @@ They are written into the load's release folder and switched in with the other o
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
+from pipelines.core import warehouse
 from pipelines.core.reference import (
     code_list,
     parameter_order,
@@ -104,12 +105,13 @@ def _write_format(kind: str, source: str, target: str, column_labels: list[str],
           variable_value_labels=value_labels)
 
 
-def write_labelled(table: str, frame: pl.DataFrame, folder: Path,
+def write_labelled(table: str, read: Callable[[], pl.DataFrame], folder: Path,
                    kinds: Iterable[str] = (SPSS_DIR, STATA_DIR)) -> list[Path]:
     """One analysis table as SPSS and Stata files (those of ``kinds``). pyreadstat writes cell
     by cell (a registry's outcomes take seconds per format), so a large table's two files are
-    written side by side by two worker processes, from the frame staged as Arrow IPC."""
-    labelled, value_labels = labelled_frame(frame)
+    written side by side by two worker processes, from the frame staged as Arrow IPC; this
+    process lets go of its frames (``read`` gives the table) before they start."""
+    labelled, value_labels = labelled_frame(read())
     labels = variable_labels(table)
     jobs = {SPSS_DIR: (labelled_path(folder, SPSS_DIR, table),
                        [labels.get(c, c) for c in labelled.columns]),
@@ -118,8 +120,10 @@ def write_labelled(table: str, frame: pl.DataFrame, folder: Path,
     jobs = {kind: job for kind, job in jobs.items() if kind in kinds}
     staged = folder / f".{table}.arrow"
     labelled.write_ipc(staged)
+    rows = labelled.height
+    del labelled
     try:
-        if labelled.height < PARALLEL_FROM_ROWS or len(jobs) < 2:
+        if rows < PARALLEL_FROM_ROWS or len(jobs) < 2:
             for kind, (path, column_labels) in jobs.items():
                 _write_format(kind, str(staged), str(path), column_labels, value_labels)
         else:
@@ -157,7 +161,7 @@ def write_exports(database: Path, folder: Path, formats: Iterable[str] = EXPORT_
         return (table in unchanged and published is not None
                 and previous.link_or(published / path.relative_to(folder), path))
 
-    con = duckdb.connect(str(database), read_only=True)
+    con = warehouse.open_database(database, read_only=True)  # with its memory limit
     try:
         tables = [row[0] for row in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
@@ -167,14 +171,22 @@ def write_exports(database: Path, folder: Path, formats: Iterable[str] = EXPORT_
             if not reused(path, table):
                 con.execute(f"COPY {table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
             written.append(path)
-        labelled = formats & {SPSS_DIR, STATA_DIR}
-        for table in ANALYSIS_TABLES if labelled else ():
-            kinds = {kind for kind in labelled
-                     if not reused(labelled_path(folder, kind, table), table)}
-            written += [labelled_path(folder, kind, table) for kind in labelled - kinds]
-            if kinds:
-                written += write_labelled(table, con.sql(f"SELECT * FROM {table}").pl(), folder,
-                                          kinds)
+    finally:
+        con.close()  # its buffers are let go before the labelled files' workers start
+    labelled = formats & {SPSS_DIR, STATA_DIR}
+    for table in ANALYSIS_TABLES if labelled else ():
+        kinds = {kind for kind in labelled
+                 if not reused(labelled_path(folder, kind, table), table)}
+        written += [labelled_path(folder, kind, table) for kind in labelled - kinds]
+        if kinds:
+            written += write_labelled(table, functools.partial(read_table, database, table),
+                                      folder, kinds)
+    return written
+
+
+def read_table(database: Path, table: str) -> pl.DataFrame:
+    con = warehouse.open_database(database, read_only=True)
+    try:
+        return con.sql(f"SELECT * FROM {table}").pl()
     finally:
         con.close()
-    return written

@@ -198,7 +198,7 @@ def stage_release(warehouse_dir: Path,
         with previous.attached(con, published, warehouse_dir) as kept:
             unchanged = build_database(con, database, kept)
         warnings = quality.load_warnings(con)
-    con = duckdb.connect(str(database))
+    con = warehouse.open_database(database)
     try:
         for table in SUMMARY_CSVS:
             con.execute(f"COPY {table} TO '{folder / PUBLISHED_DIR / table}.csv' (HEADER)")
