@@ -57,6 +57,7 @@ class Run:
     wall_s: float
     peak_mb: float
     output: str
+    started_at: float  # the clock (time.time()) when it started
     steps: dict[str, float] = field(default_factory=dict)
 
 
@@ -73,7 +74,7 @@ def tree_rss(process: psutil.Process) -> int:
 
 def measure(command: list[str], env: dict[str, str], cwd: Path) -> Run:
     """Run ``command``, sampling the memory of its process tree until it ends."""
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     process = psutil.Process(child.pid)
@@ -97,7 +98,7 @@ def measure(command: list[str], env: dict[str, str], cwd: Path) -> Run:
     sampler.join()
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {child.returncode}:\n{output[-3000:]}")
-    run = Run(wall, peak / 2**20, output)
+    run = Run(wall, peak / 2**20, output, started_at)
     found = STEP_LINE.search(output)
     if found:
         for part in found.group(1).split(", "):
@@ -119,10 +120,11 @@ def questionnaire_rows(landing: Path) -> int:
                for path in newest.values())
 
 
-def dbt_node_seconds(warehouse: Path) -> float | None:
-    """The sum of the dbt nodes' own times in the last load of ``warehouse``."""
+def dbt_node_seconds(warehouse: Path, run: Run) -> float | None:
+    """The sum of the dbt nodes' own times in ``run`` (None when it started no dbt: a load
+    that changed nothing builds no model)."""
     path = warehouse / "dbt_target" / "run_results.json"
-    if not path.exists():
+    if not path.exists() or path.stat().st_mtime < run.started_at:
         return None
     return sum(result["execution_time"] for result in json.loads(path.read_text())["results"])
 
@@ -163,7 +165,7 @@ def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> l
         warehouse = folder / f"warehouse_{round_number}"
         loads.append(measure(pmps("load", "--landing", str(landing), "--warehouse",
                                   str(warehouse)), env, PROJECT))
-        nodes.append(dbt_node_seconds(warehouse))
+        nodes.append(dbt_node_seconds(warehouse, loads[-1]))
         if FLOOR.exists():
             floors.append(measure([sys.executable, str(FLOOR), str(floor_input)], env,
                                   PROJECT))
@@ -180,18 +182,42 @@ def bench_size(patients: int, repeat: int, work: Path, env: dict[str, str]) -> l
                       str(folder / "warehouse_0"))
     unchanged = measure(load_again, env, PROJECT)
     lines.append(describe("unchanged", unchanged, rows,
-                          nodes_s=dbt_node_seconds(folder / "warehouse_0")))
+                          nodes_s=dbt_node_seconds(folder / "warehouse_0", unchanged)))
     write_changed_snapshot(landing, patients)
     nightly = measure(load_again, env, PROJECT)
     lines.append(describe("nightly", nightly, questionnaire_rows(landing),
-                          nodes_s=dbt_node_seconds(folder / "warehouse_0")))
+                          nodes_s=dbt_node_seconds(folder / "warehouse_0", nightly)))
     lines.append(f"  nothing changed / full: {unchanged.wall_s / full:.2f}   "
                  f"one site's questionnaires changed / full: {nightly.wall_s / full:.2f}")
     FULL_LOADS[patients] = full
+    FIGURES[patients] = {"load/floor": full / floor if floor else None,
+                         "peak GB": max(run.peak_mb for run in loads) / 1024,
+                         "unchanged/full": unchanged.wall_s / full,
+                         "nightly/full": nightly.wall_s / full}
     return lines
 
 
 FULL_LOADS: dict[int, float] = {}  # patients -> median full load, for the growth line
+FIGURES: dict[int | str, dict[str, float | None]] = {}  # for the targets
+
+
+def target_lines() -> list[str]:
+    """Each target of a nightly load beside its figure, for the largest registry benched."""
+    lines = []
+    demo = FIGURES.get("demo", {}).get("median s")
+    if demo is not None:
+        lines.append(f"  demo load after a first load, median of 5: {demo:.1f} s (target < 8 s)")
+    if FULL_LOADS:
+        size = max(FULL_LOADS)
+        figures = FIGURES[size]
+        for name, target in (("load/floor", "<= 3"), ("peak GB", "< 2"),
+                             ("unchanged/full", "< 0.10"), ("nightly/full", "< 0.40")):
+            if figures[name] is not None:
+                lines.append(f"  {size} patients, {name}: {figures[name]:.2f} (target {target})")
+    growth = growth_line()
+    if growth:
+        lines.append(f"  {growth} (target: no faster than linear)")
+    return ["targets:", *lines] if lines else []
 
 
 def bench_demo(work: Path, env: dict[str, str], loads: int = 5) -> list[str]:
@@ -205,6 +231,7 @@ def bench_demo(work: Path, env: dict[str, str], loads: int = 5) -> list[str]:
     first = measure(command, env, PROJECT)
     again = [measure(command, env, PROJECT) for _ in range(loads)]
     walls = ", ".join(f"{run.wall_s:.1f}" for run in again)
+    FIGURES["demo"] = {"median s": statistics.median(r.wall_s for r in again)}
     return ["demo cohort, 20 patients",
             describe("first", first, questionnaire_rows(landing)),
             describe("again", sorted(again, key=lambda run: run.wall_s)[loads // 2],
@@ -247,9 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         for patients in args.sizes:
             for line in bench_size(patients, args.repeat, work, env):
                 print(line, flush=True)
-        growth = growth_line()
-        if growth:
-            print(growth, flush=True)
+        for line in target_lines():
+            print(line, flush=True)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
