@@ -17,12 +17,12 @@ not depend on the rows' order either.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from importlib import metadata
 from pathlib import Path
 
 import duckdb
+
+from pipelines.core import digests
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
@@ -32,14 +32,7 @@ INGEST = "ingest"  # the dbt source of the ingest tables
 
 def project_digest(project_dir: Path = PROJECT_DIR) -> str:
     """A digest of every file of the dbt project that shapes a model, and dbt's version."""
-    digest = hashlib.sha256(f"dbt-core=={metadata.version('dbt-core')}".encode())
-    for part in PROJECT_PARTS:
-        path = project_dir / part
-        for file in sorted([path] if path.is_file() else path.rglob("*")):
-            if file.is_file():
-                digest.update(file.relative_to(project_dir).as_posix().encode())
-                digest.update(file.read_bytes())
-    return digest.hexdigest()
+    return digests.digest(PROJECT_PARTS, ["dbt-core"], root=project_dir)
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:

@@ -27,13 +27,11 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.core import warehouse
+from pipelines.core import digests, warehouse
 from pipelines.core.config import Config
 from pipelines.core.issues import ISSUE_SCHEMA
 from pipelines.core.reference import SEEDS_DIR, SOURCES
@@ -41,7 +39,6 @@ from pipelines.ingest.landing import LandingFile
 from pipelines.ingest.validation import RowChecks
 from schemas import SOURCE_SPECS
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 # The code a file's read and checks depend on, and the libraries that run it.
 CODE_FOLDERS = ("pipelines/core", "pipelines/ingest", "schemas")
 LIBRARIES = ("polars", "pandera", "fastexcel", "openpyxl", "duckdb")
@@ -74,17 +71,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 @functools.cache
 def code_version() -> str:
     """A digest of the reading and checking code, the seeds and the libraries' versions."""
-    digest = hashlib.sha256()
-    paths = sorted(p for folder in CODE_FOLDERS for p in (PROJECT_DIR / folder).rglob("*.py"))
-    for path in [*paths, *sorted(SEEDS_DIR.glob("*.csv"))]:
-        digest.update(path.relative_to(PROJECT_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    for library in LIBRARIES:
-        try:
-            digest.update(f"{library}=={metadata.version(library)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{library} absent".encode())
-    return digest.hexdigest()
+    return digests.digest([*CODE_FOLDERS, SEEDS_DIR], LIBRARIES, suffixes=(".py", ".csv"))
 
 
 def _settings(value: object) -> object:

@@ -22,14 +22,13 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 
 import duckdb
 
+from pipelines.core import digests
 from pipelines.core.reference import SEEDS_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 PREVIOUS = "previous"  # the published release's database while it is attached
 PUBLISH_CODE = ".publish_code"  # in each release folder: the digest of the code that made it
 CODE_FOLDERS = ("pipelines/core", "pipelines/publish")
@@ -39,19 +38,9 @@ COPY = ".previous.duckdb"  # the private copy, in the warehouse folder while a r
 
 @functools.cache
 def publish_code() -> str:
-    """A digest of the publishing code, the seeds and the libraries' versions."""
-    digest = hashlib.sha256()
-    paths = sorted(p for folder in CODE_FOLDERS for p in (PROJECT_DIR / folder).rglob("*")
-                   if p.is_file() and p.suffix in (".py", ".html", ".css", ".j2"))
-    for path in [*paths, *sorted(SEEDS_DIR.glob("*.csv"))]:
-        digest.update(path.relative_to(PROJECT_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    for library in LIBRARIES:
-        try:
-            digest.update(f"{library}=={metadata.version(library)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{library} absent".encode())
-    return digest.hexdigest()
+    """A digest of the publishing code, its templates, the seeds and the libraries' versions."""
+    return digests.digest([*CODE_FOLDERS, SEEDS_DIR], LIBRARIES,
+                          suffixes=(".py", ".html", ".css", ".j2", ".csv"))
 
 
 def mark_code(release: Path) -> None:

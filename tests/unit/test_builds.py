@@ -102,3 +102,20 @@ def test_the_record_is_written_private_and_forgotten(tmp_path):
     assert (tmp_path / builds.RECORD).stat().st_mode & 0o777 == 0o600
     builds.forget(tmp_path)
     assert builds.recorded(tmp_path) is None
+
+
+def test_a_digest_follows_the_files_their_names_and_the_libraries(tmp_path):
+    from pipelines.core.digests import digest
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "a.sql").write_text("select 1")
+    (tmp_path / "models" / "notes.txt").write_text("left out by suffix")
+    first = digest(["models"], root=tmp_path, suffixes=(".sql",))
+    (tmp_path / "models" / "notes.txt").write_text("changed")
+    assert digest(["models"], root=tmp_path, suffixes=(".sql",)) == first
+    (tmp_path / "models" / "a.sql").write_text("select 2")
+    assert digest(["models"], root=tmp_path, suffixes=(".sql",)) != first
+    (tmp_path / "models" / "a.sql").rename(tmp_path / "models" / "b.sql")
+    renamed = digest(["models"], root=tmp_path, suffixes=(".sql",))
+    assert renamed != first
+    assert digest(["models"], ["duckdb"], root=tmp_path, suffixes=(".sql",)) != renamed
