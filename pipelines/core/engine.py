@@ -16,6 +16,8 @@ marts work as they do on DuckDB. The load audit, the data issues and the raw his
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -68,16 +70,29 @@ def dbt_environment(config: Config) -> dict[str, str]:
 
 
 def hand_over_ingest(con: duckdb.DuckDBPyConnection, handover_dir: str) -> dict[str, int]:
-    """Write the ingest tables (``ingest.<table>`` on ``con``) as Parquet datasets for Spark,
-    and clear the models' folder, which the build fills anew. Returns each table's rows."""
+    """Write the ingest tables (``ingest.<table>`` on ``con``) as Parquet datasets for Spark.
+    Returns each table's rows."""
     root = private_dir(Path(handover_dir))
-    warehouse.fresh_private_dir(root / MODELS)
     rows = {}
     for table in ingest_tables():
         folder = warehouse.fresh_private_dir(root / INGEST / table)
         con.execute(f"COPY ingest.{table} TO '{folder / 'part-0.parquet'}' (FORMAT parquet)")
         rows[table] = con.execute(f"SELECT count(*) FROM ingest.{table}").fetchone()[0]
     return rows
+
+
+def clear_model_folders(config: Config, models: Iterable[str] | None) -> None:
+    """Before a Spark build: empty the folders of the models it builds (all when ``models``
+    is None), as Spark writes a table's Parquet only into a folder that is not there; the
+    folders of the models it leaves as they are keep their files."""
+    if config.engine != "spark":
+        return
+    root = private_dir(Path(config.handover_dir))
+    if models is None:
+        warehouse.fresh_private_dir(root / MODELS)
+        return
+    for model in models:
+        shutil.rmtree(root / MODELS / model, ignore_errors=True)
 
 
 def make_private(folder: Path) -> None:

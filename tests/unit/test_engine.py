@@ -42,13 +42,30 @@ def test_hand_over_writes_each_ingest_table_as_private_parquet(tmp_path):
     for number, table in enumerate(engine.ingest_tables()):
         con.execute(f"CREATE TABLE ingest.{table} AS SELECT range AS n FROM range({number})")
     handover = tmp_path / "handover"
-    (handover / "models" / "stale").mkdir(parents=True)  # a previous build's model
+    (handover / "models" / "kept").mkdir(parents=True)  # a previous build's model
     rows = engine.hand_over_ingest(con, str(handover))
     assert rows == {table: n for n, table in enumerate(engine.ingest_tables())}
     medications = handover / "ingest" / "medications" / "part-0.parquet"
     assert con.execute(f"SELECT count(*) FROM read_parquet('{medications}')").fetchone() == (3,)
-    assert not (handover / "models" / "stale").exists()  # the build fills it anew
+    assert (handover / "models" / "kept").exists()  # a build that leaves it out still reads it
     assert mode(handover) == mode(handover / "ingest" / "patients") == 0o700
+
+
+def test_a_spark_build_empties_the_folders_of_the_models_it_builds(tmp_path):
+    handover = tmp_path / "handover"
+    for model in ("patients", "outcomes", "study_flow"):
+        (handover / "models" / model).mkdir(parents=True)
+        (handover / "models" / model / "part-0.parquet").write_bytes(b"x")
+    config = Config(tmp_path / "landing", tmp_path / "warehouse", engine="spark",
+                    handover=str(handover))
+    engine.clear_model_folders(config, ["outcomes", "not_built_before"])
+    assert sorted(p.name for p in (handover / "models").iterdir()) == ["patients", "study_flow"]
+    engine.clear_model_folders(config, None)  # a full build
+    assert list((handover / "models").iterdir()) == []
+    duckdb_config = Config(tmp_path / "landing", tmp_path / "warehouse", handover=str(handover))
+    (handover / "models" / "patients").mkdir()
+    engine.clear_model_folders(duckdb_config, None)  # nothing of Spark's on DuckDB
+    assert (handover / "models" / "patients").exists()
 
 
 def test_each_model_spark_wrote_becomes_a_view_of_the_warehouse(tmp_path):

@@ -69,6 +69,7 @@ class LayeredTranslator(DagsterDbtTranslator):
 
 
 TRANSLATOR = LayeredTranslator()
+MARTS = "marts"  # the group of the models the publish step reads
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
@@ -87,13 +88,18 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                if config.reuse else None)
     unchanged = builds.unchanged_nodes(manifest, changed)
     builds.forget(target_path)
-    # the models whose inputs did not change keep the tables the last build made (parents
-    # first, as Dagster wants a multi-asset's outputs)
+    # The models whose inputs did not change keep the tables the last build made. The marts
+    # among them (what the publish step and the checks read) are reported as current, parents
+    # first as Dagster wants a multi-asset's outputs; the others are simply not built.
     for uid in unchanged:
-        key = TRANSLATOR.get_asset_key(manifest["nodes"][uid])
-        if key in context.selected_asset_keys:
+        node = manifest["nodes"][uid]
+        key = TRANSLATOR.get_asset_key(node)
+        if TRANSLATOR.get_group_name(node) == MARTS and key in context.selected_asset_keys:
             yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False})
     if set(unchanged) != builds.buildable(manifest):  # else nothing to build: dbt not started
+        engine.clear_model_folders(config, None if changed is None else [
+            node["name"] for uid, node in manifest["nodes"].items()
+            if node["resource_type"] == "model" and uid not in unchanged])
         variables = engine.dbt_environment(config)
         try:
             with environment_for_dbt(variables):
