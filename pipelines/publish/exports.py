@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import textwrap
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
@@ -116,7 +117,7 @@ def write_labelled(table: str, read: Callable[[], pl.DataFrame], folder: Path,
     jobs = {SPSS_DIR: (labelled_path(folder, SPSS_DIR, table),
                        [labels.get(c, c) for c in labelled.columns]),
             STATA_DIR: (labelled_path(folder, STATA_DIR, table),
-                        [labels.get(c, c)[:STATA_LABEL_LENGTH] for c in labelled.columns])}
+                        [stata_label(labels.get(c, c)) for c in labelled.columns])}
     jobs = {kind: job for kind, job in jobs.items() if kind in kinds}
     staged = folder / f".{table}.arrow"
     labelled.write_ipc(staged)
@@ -136,6 +137,15 @@ def write_labelled(table: str, read: Callable[[], pl.DataFrame], folder: Path,
     finally:
         staged.unlink(missing_ok=True)
     return [path for path, _ in jobs.values()]
+
+
+def stata_label(text: str) -> str:
+    """A variable label as Stata takes it: at most 80 characters, cut after a whole word and
+    marked " ..." (a single word longer than that is cut where it must be)."""
+    if len(text) <= STATA_LABEL_LENGTH:
+        return text
+    cut = textwrap.shorten(text, STATA_LABEL_LENGTH, placeholder=" ...", break_on_hyphens=False)
+    return cut if cut != " ..." and len(cut) > len(" ...") else text[:STATA_LABEL_LENGTH]
 
 
 def labelled_path(folder: Path, kind: str, table: str) -> Path:
