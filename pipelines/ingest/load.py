@@ -52,9 +52,6 @@ from schemas.source import ROW_NUMBER
 
 NOT_CHECKED = reuse.ReadOutcome(None, None, 0, (), checked=False)
 
-# A step's issue table: close_ingest adds the load id.
-STEP_ISSUE_DDL = warehouse.LOAD_ISSUE_DDL
-
 
 def read_landing_file(entry: LandingFile, config: Config) -> tuple[LandingFile, ExportTable | None]:
     """Read one well-named export; reject it when unreadable, headerless or empty."""
@@ -222,7 +219,7 @@ def plan_load(config: Config, now: dt.datetime | None = None) -> dict[str, int]:
         warehouse.replace_table(con, "ingest.landing_files", warehouse.LANDING_FILES_DDL,
                                 landing_files_frame(load_id, started_at, files, stage.names,
                                                     keys))
-        warehouse.replace_table(con, "ingest.issues_landing", STEP_ISSUE_DDL,
+        warehouse.replace_table(con, "ingest.issues_landing", warehouse.LOAD_ISSUE_DDL,
                                 with_severity(issues_frame(issues)))
     statuses = Counter(f.status for f in files)
     return {"load_id": load_id, **statuses}
@@ -309,7 +306,7 @@ def ingest_source(source: str, config: Config) -> dict[str, int]:
         finally:
             con.unregister("current_keys")
             con.unregister("unknown_rows")
-        warehouse.replace_table(con, f"ingest.issues_{source}", STEP_ISSUE_DDL,
+        warehouse.replace_table(con, f"ingest.issues_{source}", warehouse.LOAD_ISSUE_DDL,
                                 pl.concat(issues) if issues else None)
     return {"files": len(files), **totals}
 
@@ -336,10 +333,9 @@ def close_ingest(config: Config) -> dict[str, int]:
         reuse.keep_only(con, (key for (key,) in con.execute(
             "SELECT check_key FROM ingest.landing_files WHERE check_key IS NOT NULL"
         ).fetchall()))
-        step_columns = ", ".join(f'"{name}"' for name in warehouse.ISSUE_COLUMNS
-                                 if name != "load_id")
         con.execute(f"""CREATE OR REPLACE TABLE ingest.load_issues AS
-            SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, {step_columns}
+            SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id,
+                   {warehouse.quoted(warehouse.LOAD_ISSUE_COLUMNS)}
             FROM ({union}) ORDER BY file_name, row_number NULLS FIRST""")
         con.execute(f"""CREATE OR REPLACE TABLE ingest.current_files AS
             SELECT load_id, source, site, file_name, export_date, sha256, rows_read,

@@ -122,10 +122,12 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path,
         whole = {table: _insert_by_site(con, table, order, kept)
                  for table, order in PATIENT_TABLES.items()}
         _insert(con, "study_flow", "SELECT * FROM main.study_flow ORDER BY site, step, reason")
-        if whole["outcomes"] and all(previous.has_table(con, kept, t, columns_of(t))
-                                      for t in OUTCOME_SUMMARIES):
+        copied = {table for table, same in whole.items() if same}
+        if "outcomes" in copied and all(previous.has_table(con, kept, t, columns_of(t))
+                                        for t in OUTCOME_SUMMARIES):
             for table in OUTCOME_SUMMARIES:
                 _insert(con, table, f"SELECT * FROM {kept}.{table}")
+            copied.update(OUTCOME_SUMMARIES)
         else:
             summarise_outcomes(con)
         _insert(con, "load_audit", """
@@ -138,9 +140,10 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path,
             ORDER BY load_id, source NULLS FIRST, site NULLS FIRST, rule, severity""")
         for statement in dictionary.comment_statements(STAGED):
             con.execute(statement)
-        return frozenset(
-            table for table in PUBLISHED_COLUMNS
-            if previous.has_table(con, kept, table, columns_of(table))
+        # a table copied whole is the published one, row for row; the others are compared
+        return frozenset(copied) | frozenset(
+            table for table in PUBLISHED_COLUMNS if table not in copied
+            and previous.has_table(con, kept, table, columns_of(table))
             and previous.table_digest(con, f"{STAGED}.{table}")
             == previous.table_digest(con, f"{kept}.{table}"))
     finally:
