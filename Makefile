@@ -22,9 +22,11 @@ $(SPARK_INSTALLED): $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $@
 
-# The dbt manifest is prepared once here, never at import time.
+# The dbt manifest is prepared once here, never at import time. The target is the one a load
+# builds with (`--target warehouse`): dbt's partial parse holds only for the same target, and a
+# load's first build in a new warehouse would otherwise parse the whole project again.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --target warehouse
 
 dbt-parse: $(MANIFEST)
 

@@ -13,6 +13,10 @@ inputs would make again.
 No model holds the load's id (the publish step adds it to the data issues), and a table's
 digest leaves out ``load_id``: the number of rows and the sum of the rows' hashes, so it does
 not depend on the rows' order either.
+
+The record also holds each dbt test's result (its asset check in Dagster). A test of a model that
+was not rebuilt is not run again: it would read the same table and give the same result, so the
+recorded one is reported again, marked ``rebuilt: false``.
 """
 
 from __future__ import annotations
@@ -101,6 +105,22 @@ def exclusion(manifest: dict, unchanged: list[str]) -> list[str]:
     """The `dbt build` arguments that leave out the unchanged nodes (and their tests)."""
     names = [manifest["nodes"][uid]["name"] for uid in unchanged]
     return ["--exclude", " ".join(names)] if names else []
+
+
+def check_id(asset: str, check: str) -> str:
+    """How the record names a check: its asset key (as Dagster writes it) and its name."""
+    return f"{asset}:{check}"
+
+
+def carried_over(previous: dict | None, ran: dict[str, dict],
+                 selected: list[str]) -> dict[str, dict]:
+    """The recorded results (``{"passed": bool, "severity": ...}``) of the selected checks this
+    build did not run; none when no build is recorded or everything was built."""
+    if previous is None:
+        return {}
+    results = previous.get("checks", {})
+    return {check: results[check] for check in selected
+            if check not in ran and check in results}
 
 
 def recorded(target_path: Path) -> dict | None:

@@ -157,9 +157,13 @@ def warned_checks(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
-    """Checks passed, warned and failed in this run."""
+    """Checks passed, warned and failed in this run, and how many of them are results carried
+    over from the last build (dbt tests of models not rebuilt)."""
     counts: Counter = Counter()
     for evaluation in result.get_asset_check_evaluations():
+        rebuilt = evaluation.metadata.get("rebuilt")
+        if rebuilt is not None and rebuilt.value is False:
+            counts["carried over"] += 1
         if evaluation.passed:
             counts["passed"] += 1
         elif evaluation.severity == dg.AssetCheckSeverity.WARN:
@@ -247,6 +251,9 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
     check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
     if checks["warned"]:
         check_line += " (warned: " + ", ".join(warned_checks(result)) + ")"
+    if checks["carried over"]:
+        check_line += (f"; {checks['carried over']} of them carried over from the last build"
+                       " (dbt tests of models whose inputs did not change)")
     held = failed_check_messages(result)
     if held:
         for message in held:

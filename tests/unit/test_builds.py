@@ -119,3 +119,18 @@ def test_a_digest_follows_the_files_their_names_and_the_libraries(tmp_path):
     renamed = digest(["models"], root=tmp_path, suffixes=(".sql",))
     assert renamed != first
     assert digest(["models"], ["duckdb"], root=tmp_path, suffixes=(".sql",)) != renamed
+
+
+def test_results_are_carried_over_only_for_checks_not_run():
+    previous = {**inputs(), "checks": {"mart:not_null": {"passed": True, "severity": "ERROR"},
+                                       "mart:rows_warn": {"passed": False, "severity": "WARN"},
+                                       "stg_b:unique": {"passed": True, "severity": "ERROR"}}}
+    ran = {"stg_b:unique": {"passed": False, "severity": "ERROR"}}
+    selected = ["mart:not_null", "mart:rows_warn", "stg_b:unique", "issues:new_test"]
+    assert builds.carried_over(previous, ran, selected) == {
+        "mart:not_null": {"passed": True, "severity": "ERROR"},
+        "mart:rows_warn": {"passed": False, "severity": "WARN"}}  # a warning stays a warning
+    assert builds.carried_over(previous, ran, ["mart:not_null"]) == {
+        "mart:not_null": {"passed": True, "severity": "ERROR"}}
+    assert builds.carried_over(None, {}, selected) == {}  # nothing recorded: nothing carried
+    assert builds.carried_over(inputs(), {}, selected) == {}  # a record made before checks

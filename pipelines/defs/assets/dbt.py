@@ -84,8 +84,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         with warehouse.connect(warehouse_dir, read_only=True) as con:
             inputs = builds.model_inputs(con, engine.ingest_tables(), config.target)
     manifest = json.loads(dbt_project.manifest_path.read_bytes())
-    changed = (builds.changed_tables(builds.recorded(target_path), inputs)
-               if config.reuse else None)
+    previous = builds.recorded(target_path) if config.reuse else None
+    changed = builds.changed_tables(previous, inputs) if config.reuse else None
     unchanged = builds.unchanged_nodes(manifest, changed)
     builds.forget(target_path)
     # The models whose inputs did not change keep the tables the last build made. The marts
@@ -96,6 +96,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         key = TRANSLATOR.get_asset_key(node)
         if TRANSLATOR.get_group_name(node) == MARTS and key in context.selected_asset_keys:
             yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False})
+    ran: dict[str, dict] = {}
     if set(unchanged) != builds.buildable(manifest):  # else nothing to build: dbt not started
         engine.clear_model_folders(config, None if changed is None else [
             node["name"] for uid, node in manifest["nodes"].items()
@@ -103,11 +104,30 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         variables = engine.dbt_environment(config)
         try:
             with environment_for_dbt(variables):
-                yield from dbt.cli([*dbt_build_args(config.target),
-                                    *builds.exclusion(manifest, unchanged)],
-                                   context=context, target_path=target_path).stream()
+                for event in dbt.cli([*dbt_build_args(config.target),
+                                      *builds.exclusion(manifest, unchanged)],
+                                     context=context, target_path=target_path).stream():
+                    if isinstance(event, dg.AssetCheckResult):
+                        ran[check_id(event.asset_key, event.check_name)] = {
+                            "passed": event.passed, "severity": event.severity.value}
+                    yield event
         finally:
             engine.protect_spark_folders(config)
     engine.attach_built_models(config)
+    # The tests of the models not rebuilt were not run: their recorded results stand.
+    selected = {check_id(key.asset_key, key.name): key
+                for key in context.selected_asset_check_keys}
+    carried = builds.carried_over(previous if changed is not None else None, ran,
+                                  list(selected))
+    for check, result in carried.items():
+        key = selected[check]
+        yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name,
+                                  passed=result["passed"],
+                                  severity=dg.AssetCheckSeverity(result["severity"]),
+                                  metadata={"rebuilt": False})
     if context.selected_asset_keys == set(context.assets_def.keys):  # not a subset from the UI
-        builds.record(target_path, inputs)
+        builds.record(target_path, {**inputs, "checks": {**carried, **ran}})
+
+
+def check_id(asset_key: dg.AssetKey, check_name: str) -> str:
+    return builds.check_id(asset_key.to_user_string(), check_name)
