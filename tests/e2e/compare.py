@@ -53,6 +53,17 @@ def same_cell(a: object, b: object) -> bool:
     return a == b
 
 
+def unequal_rows(found: pd.Series, wanted: pd.Series) -> list[int]:
+    """Rows where two aligned columns may differ: cells not equal as objects and not both
+    missing (each is then compared by ``same_cell``, or ``_same`` in regression.py)."""
+    cells = []
+    for column in (found, wanted):
+        values = column.to_numpy(dtype=object).copy()
+        values[pd.isna(column).to_numpy()] = None  # every kind of missing, as one
+        cells.append(values)
+    return [int(row) for row in (cells[0] != cells[1]).nonzero()[0]]
+
+
 def differences(found: dict[str, pd.DataFrame], wanted: dict[str, pd.DataFrame],
                 limit: int = 20) -> list[str]:
     """Where ``found`` differs from ``wanted``: tables, columns and their types' kinds, row
@@ -69,7 +80,10 @@ def differences(found: dict[str, pd.DataFrame], wanted: dict[str, pd.DataFrame],
             problems.append(f"{name}: {len(a)} rows != {len(b)}")
             continue
         for column in a.columns:
-            for row, (x, y) in enumerate(zip(a[column], b[column], strict=True)):
+            rows = unequal_rows(a[column], b[column])
+            cells = (a[column].tolist(), b[column].tolist()) if rows else ([], [])
+            for row in rows:
+                x, y = cells[0][row], cells[1][row]
                 if not same_cell(x, y):
                     problems.append(f"{name}.{column} row {row}: {x!r} != {y!r}")
                     if len(problems) >= limit:
