@@ -1,12 +1,8 @@
-"""How the suite runs on its two workers (``-n 2 --dist loadgroup``): each test file is one
-group, run by one worker, so its module-scoped loads are made once; the files that read the
-demo load (``demo_load`` in tests/e2e/conftest.py) are one group, so it is loaded once. The
-files with the longest loads go first, so that the two workers finish together instead of one
-waiting on the last long file. The rest keep their order."""
+"""The order the suite runs in: the test files with the longest loads first, so that the two
+workers (``-n 2 --dist loadfile``) finish together instead of one waiting on the last long
+file. The rest keep their order."""
 
 from __future__ import annotations
-
-import pytest
 
 # Measured with `pytest --durations`: each of these runs several real loads in its fixtures.
 LONGEST_FIRST = (
@@ -22,17 +18,7 @@ LONGEST_FIRST = (
 )
 
 
-# The files whose tests read the session's demo load: one worker, one demo load.
-DEMO_LOAD_READERS = ("tests/e2e/test_demo_load.py", "tests/e2e/test_operations.py",
-                     "tests/e2e/test_published_load.py")
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items) -> None:
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group("demo_load" if path in DEMO_LOAD_READERS
-                                                else path))
 
     def rank(item) -> int:
         path = item.nodeid.split("::", 1)[0]

@@ -18,8 +18,18 @@ SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 SOURCES = ("patients", "procedures", "questionnaires", "medications")
 
 
+def seed_path(name: str) -> Path:
+    return SEEDS_DIR / f"{name}.csv"
+
+
+def seed_columns(name: str) -> list[str]:
+    """A seed's columns, as its header names them."""
+    with seed_path(name).open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle))
+
+
 def _read_seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+    with seed_path(name).open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -53,8 +63,27 @@ def visit_orders() -> dict[str, int]:
 
 
 @cache
+def visit_names() -> dict[str, str]:
+    """Visit code -> the name tables and labels give it (Baseline, After NI, ...)."""
+    return {row["visit_code"]: row["visit_name"] for row in _read_seed("visits")}
+
+
+@cache
 def procedure_codes() -> frozenset[str]:
     return frozenset(row["procedure_code"] for row in _read_seed("procedure_codes"))
+
+
+@cache
+def procedure_descriptions() -> dict[str, str]:
+    """Procedure code -> its description (neuraxial block, ...)."""
+    return {row["procedure_code"]: row["description"] for row in _read_seed("procedure_codes")}
+
+
+@cache
+def neural_intervention_codes() -> tuple[str, ...]:
+    """The procedure codes of the neural interventions (NI), in the seed's order."""
+    return tuple(row["procedure_code"] for row in _read_seed("procedure_codes")
+                 if row["is_neural_intervention"].strip().lower() == "true")
 
 
 @cache

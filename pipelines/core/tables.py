@@ -5,7 +5,36 @@ and the exports read them."""
 from __future__ import annotations
 
 from pipelines.core import warehouse
+from pipelines.core.reference import parameter_order, seed_columns, visit_orders
 from pipelines.core.warehouse import Columns
+
+# The reference data an analyst reads the codes with, published from the seeds as they are:
+# published table -> seed. Their columns are the seeds' headers; numbers are typed below, every
+# other column is text.
+REFERENCE_TABLES = {
+    "ref_visits": "visits", "ref_parameters": "parameters",
+    "ref_responder_criteria": "responder_criteria", "ref_score_categories": "score_categories",
+    "ref_code_lists": "code_lists", "ref_questionnaire_codebook": "questionnaire_codebook",
+    "ref_mme_factors": "mme_factors",
+}
+SEED_NUMBER_TYPES = {
+    "visit_order": "INTEGER", "display_order": "INTEGER", "item_order": "INTEGER",
+    "min_value": "INTEGER", "max_value": "INTEGER", "score_min": "DOUBLE",
+    "score_max": "DOUBLE", "threshold": "DOUBLE", "min_score": "DOUBLE",
+    "max_score": "DOUBLE", "factor": "DOUBLE",
+}
+
+
+def wide_column(param_code: str, visit_code: str) -> str:
+    """The column of outcomes_wide that holds a parameter's value at a visit."""
+    return f"{param_code}_{visit_code}"
+
+
+def wide_columns() -> dict[str, tuple[str, str]]:
+    """outcomes_wide's value columns, parameter by parameter and visit by visit (the seeds'
+    orders): column -> (param_code, visit_code)."""
+    return {wide_column(param, visit): (param, visit)
+            for param in parameter_order() for visit in visit_orders()}
 
 # The published tables and their columns, in order (CONTRACT.md section 4).
 PUBLISHED_COLUMNS: dict[str, Columns] = {
@@ -55,12 +84,27 @@ PUBLISHED_COLUMNS: dict[str, Columns] = {
         "site": "VARCHAR", "step": "INTEGER", "stage": "VARCHAR", "reason": "VARCHAR",
         "n": "INTEGER",
     },
+    "baseline_characteristics": {
+        "group_code": "VARCHAR", "variable": "VARCHAR", "level": "VARCHAR", "n": "INTEGER",
+        "n_missing": "INTEGER", "mean": "DOUBLE", "sd": "DOUBLE", "median": "DOUBLE",
+        "q1": "DOUBLE", "q3": "DOUBLE", "count": "INTEGER", "pct": "DOUBLE",
+        "summary": "VARCHAR", "test": "VARCHAR", "p_value": "DOUBLE",
+        "display_order": "INTEGER",
+    },
+    "outcomes_wide": {
+        "patient_key": "VARCHAR", "site": "VARCHAR", "group_code": "VARCHAR",
+        "in_analysis": "BOOLEAN", **dict.fromkeys(wide_columns(), "DOUBLE"),
+    },
     "load_audit": warehouse.LOAD_FILE_COLUMNS,
     "data_quality": {
         "load_id": "INTEGER", "source": "VARCHAR", "site": "VARCHAR", "rule": "VARCHAR",
         "severity": "VARCHAR", "n": "INTEGER",
     },
 }
+
+PUBLISHED_COLUMNS.update({
+    table: {column: SEED_NUMBER_TYPES.get(column, "VARCHAR") for column in seed_columns(seed)}
+    for table, seed in REFERENCE_TABLES.items()})
 
 # CREATE TABLE column lists, made from the declaration above.
 TABLE_DDL: dict[str, str] = {table: warehouse.column_ddl(columns)

@@ -22,12 +22,15 @@ from pipelines.core.reference import (
     SEEDS_DIR,
     code_list,
     parameter_order,
+    parameters,
     responder_criteria,
     score_categories,
+    visit_names,
     visit_orders,
 )
-from pipelines.core.tables import PUBLISHED_COLUMNS
+from pipelines.core.tables import PUBLISHED_COLUMNS, wide_columns
 from pipelines.core.warehouse import FILE_STATUSES
+from pipelines.publish.baseline import NI_TYPE, PATIENTS, SKEWED
 from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
 MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"
@@ -86,6 +89,73 @@ UNITS: dict[str | tuple[str, str], str] = {  # by column, or by (table, column)
     "n_pairs": "patients", "n_evaluable": "patients", "n_responders": "patients",
     "rows_read": "rows", "rows_loaded": "rows", "rows_rejected": "rows",
     ("data_quality", "n"): "issues", ("study_flow", "n"): "rows or patients (see stage)",
+    **{("baseline_characteristics", column): "as the variable"
+       for column in ("mean", "sd", "median", "q1", "q3")},
+    ("baseline_characteristics", "pct"): "% of n",
+    ("baseline_characteristics", "count"): "patients",
+}
+
+
+def wide_descriptions() -> dict[str, str]:
+    """outcomes_wide's value columns, each named for its parameter and visit."""
+    return {column: f"{parameters()[param].label}: {visit_names()[visit]}"
+            for column, (param, visit) in wide_columns().items()}
+
+
+def _variables() -> str:
+    return ", ".join((PATIENTS, "age_at_index", "sex", "mastectomy_side",
+                      "months_since_mastectomy", "usgdn_sessions", NI_TYPE,
+                      *(f"baseline:{code}" for code in parameter_order())))
+
+
+REFERENCE_DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "ref_visits": ("The study's visits, in their order.", {
+        "visit_code": "The code the other tables use.",
+        "visit_order": "The visit's place in the schedule (0 = baseline).",
+        "visit_name": "The visit's name in tables and plots.",
+        "description": "When the visit takes place."}),
+    "ref_parameters": ("The five outcome parameters.", {
+        "param_code": "The code the other tables use.", "instrument": "The instrument.",
+        "short_name": "The name tables and plots give it.",
+        "unit": "The unit of a parameter that is not a score (MME/day); empty for scores.",
+        "score_min": "The lowest possible score.",
+        "score_max": "The highest possible score; empty when unbounded.",
+        "display_order": "The order tables list the parameters in."}),
+    "ref_responder_criteria": (
+        "The responder criteria of responders and responder_summary: a criterion compares "
+        "the outcome column named by measure with threshold, or (measure = category) the "
+        "outcome's category with category.", {
+            "criterion": "The code the other tables use.",
+            "param_code": "The parameter it reads.",
+            "measure": "The outcomes column compared: value, change, pct_change or category.",
+            "threshold": "A responder has measure <= threshold (value: = threshold).",
+            "category": "A responder's category, for measure = category.",
+            "description": "The criterion in words."}),
+    "ref_score_categories": (
+        "The bands of the painDETECT and PHQ-9 scores (outcomes.category).", {
+            "param_code": "The parameter.", "category": "The band's code.",
+            "min_score": "The lowest score in the band.",
+            "max_score": "The highest score in the band.",
+            "description": "The band in words."}),
+    "ref_code_lists": (
+        "The codes of the patients table (groups, exclusion reasons, sex, mastectomy side) "
+        "with their labels.", {
+            "list_name": "The column the codes belong to.", "code": "The code.",
+            "label": "Its label.", "short_label": "Its label in dense tables.",
+            "display_order": "The order tables list the codes in."}),
+    "ref_questionnaire_codebook": (
+        "Every questionnaire item of questionnaire_items with its valid answers.", {
+            "item": "The item (questionnaire_items.item).",
+            "param_code": "The parameter it is part of.",
+            "min_value": "The lowest valid answer.", "max_value": "The highest valid answer.",
+            "kind": "item (an answer) or clinic_total (the clinic's own total).",
+            "item_order": "The items' order."}),
+    "ref_mme_factors": (
+        "The CDC 2022 oral morphine milligram equivalent (MME) factors the MME parameter is "
+        "computed with.", {
+            "drug": "The drug.", "unit": "The unit of the dose it applies to.",
+            "route": "The route it applies to.",
+            "factor": "MME per unit of the drug."}),
 }
 
 # The tables the publish step computes (the marts describe themselves in dbt's YAML).
@@ -145,6 +215,41 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "visit (the value, or its change or percent change from baseline).",
             "responder": "Whether the evaluable patient meets the criterion; null when not "
             "evaluable."}),
+    "baseline_characteristics": (
+        "Table 1: the characteristics at baseline of the patients in the analysis, by group "
+        "(NI_USGDN, USGDN_ONLY and ALL): a row per group, variable and level, as a clinical "
+        "paper's first table lists them.", {
+            "group_code": "NI_USGDN (Group 1), USGDN_ONLY (Group 2), or ALL (both).",
+            "variable": f"The characteristic: {_variables()}. baseline:<param_code> is the "
+            "patient's baseline value of the parameter; patients gives the group sizes.",
+            "level": "The level of a categorical variable (for ni_type an NI code: the "
+            "patients who had it); empty for a continuous one.",
+            "n": "Patients with a value (patients: the group's size).",
+            "n_missing": "Patients of the group without a value.",
+            "mean": "Mean (continuous).", "sd": "Sample standard deviation (n - 1).",
+            "median": "Median (continuous).",
+            "q1": "First quartile (linear interpolation).",
+            "q3": "Third quartile (linear interpolation).",
+            "count": "Patients at the level (categorical).",
+            "pct": "100 x count / n (categorical).",
+            "summary": "The cell as printed: mean (SD), median [Q1, Q3] for "
+            f"{', '.join(sorted(SKEWED))}, or count (pct %); one decimal, rounded half away "
+            "from zero.",
+            "test": "The test of the difference between the two groups: Welch's t-test, "
+            "Mann-Whitney U, Chi-squared (Yates-corrected for 2 x 2), or Fisher's exact "
+            "(a 2 x 2 table with an expected count or a group under 5).",
+            "p_value": "Its two-sided p-value; empty on the ALL rows and where the test is not "
+            "defined.",
+            "display_order": "The row's place in Table 1."}),
+    "outcomes_wide": (
+        "The outcomes one row per patient, a column per parameter and visit "
+        "(<param_code>_<visit_code>, in the parameters' and visits' orders) holding the "
+        "value; every patient of the patients table.", {
+            "patient_key": "The patient's pseudonym.",
+            "site": "The site (clinic) of the patient.",
+            "group_code": "NI_USGDN or USGDN_ONLY; empty outside the analysis.",
+            "in_analysis": "Whether the patient is in the analysis population.",
+            **wide_descriptions()}),
     "load_audit": (
         "Every file each load saw, with its status and its rows; every load kept.", {
             "load_id": "The load, 1 for the first, rising by one.",
@@ -182,7 +287,7 @@ def mart_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
 
 def entries() -> list[Entry]:
     """The dictionary of every published table, in the order of tables.PUBLISHED_COLUMNS."""
-    described = {**mart_descriptions(), **COMPUTED_TABLES}
+    described = {**mart_descriptions(), **COMPUTED_TABLES, **REFERENCE_DESCRIPTIONS}
     rows = []
     for table, types in PUBLISHED_COLUMNS.items():
         description, columns = described[table]

@@ -25,8 +25,10 @@ from pipelines.core import warehouse
 from pipelines.core.reference import (
     code_list,
     parameter_order,
+    parameters,
     responder_criteria,
     score_categories,
+    visit_names,
     visit_orders,
 )
 from pipelines.publish import previous
@@ -35,8 +37,8 @@ from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
 PARQUET_DIR, SPSS_DIR, STATA_DIR = "parquet", "spss", "stata"
 EXPORT_FORMATS = (PARQUET_DIR, SPSS_DIR, STATA_DIR)  # each a folder of published/
-ANALYSIS_TABLES = ("patients", "outcomes", "group_summary", "change_summary",
-                   "responder_summary")
+ANALYSIS_TABLES = ("patients", "outcomes", "outcomes_wide", "baseline_characteristics",
+                   "group_summary", "change_summary", "responder_summary")
 BOOLEAN_LABELS = {0: "no", 1: "yes"}
 STATA_LABEL_LENGTH = 80  # Stata's longest variable label
 PARALLEL_FROM_ROWS = 200_000  # below this, starting two processes costs more than it saves
@@ -47,15 +49,17 @@ ALL_GROUPS_LABEL = "Both groups"
 
 @cache
 def coded_columns() -> dict[str, tuple[dict[str, int], dict[int, str]]]:
-    """Column -> (text code -> number, number -> label), from the seeds and code lists.
-    Visits keep their visit_order as number; other codes are numbered from 1 in order."""
+    """Column -> (text code -> number, number -> label), from the seeds and code lists: a
+    visit is labelled with its name, a parameter with its name and scale. Visits keep their
+    visit_order as number; other codes are numbered from 1 in order."""
     criteria = responder_criteria()
     codes: dict[str, tuple[dict[str, int], dict[str, str]]] = {
         "group_code": (_numbered((*code_list("group_code"), ALL_GROUPS)),
                        {**{g.code: g.label for g in code_list("group_code").values()},
                         ALL_GROUPS: ALL_GROUPS_LABEL}),
-        "visit_code": (dict(visit_orders()), {}),
-        "param_code": (_numbered(parameter_order()), {}),
+        "visit_code": (dict(visit_orders()), visit_names()),
+        "param_code": (_numbered(parameter_order()),
+                       {code: parameter.label for code, parameter in parameters().items()}),
         "category": (_numbered(score_categories()), {}),
         "criterion": (_numbered(c.criterion for c in criteria),
                       {c.criterion: f"{c.criterion}: {c.description}" for c in criteria}),

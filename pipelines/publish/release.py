@@ -31,8 +31,9 @@ from pathlib import Path
 import duckdb
 
 from pipelines.core import quality, warehouse
-from pipelines.core.tables import PUBLISHED_COLUMNS, TABLE_DDL, columns_of
-from pipelines.publish import dictionary, exports, issue_log, previous, summaries
+from pipelines.core.reference import seed_path
+from pipelines.core.tables import PUBLISHED_COLUMNS, REFERENCE_TABLES, TABLE_DDL, columns_of
+from pipelines.publish import baseline, dictionary, exports, issue_log, previous, summaries
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
@@ -49,7 +50,8 @@ PUBLISHED_FILE_MODE, PUBLISHED_DIR_MODE = 0o644, 0o755  # de-identified: anyone 
 THIS_LOAD_ISSUES = ("SELECT (SELECT max(load_id) FROM ingest.landing_files) AS load_id, * "
                     "FROM main.load_data_issues")
 
-SUMMARY_CSVS = ("group_summary", "change_summary", "responder_summary")
+SUMMARY_CSVS = ("group_summary", "change_summary", "responder_summary",
+                "baseline_characteristics")
 
 # The marts of patients and the order of their published rows: the same on every load and on
 # either engine (Spark writes its Parquet in an order of its own).
@@ -87,6 +89,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:
 
 # Computed from outcomes alone: copied with it when every site of it is unchanged.
 OUTCOME_SUMMARIES = ("group_summary", "change_summary", "responders", "responder_summary")
+# Computed from patients and outcomes: copied with them when both are unchanged.
+PATIENT_SUMMARIES = ("baseline_characteristics", "outcomes_wide")
 
 
 def _insert_by_site(con: duckdb.DuckDBPyConnection, table: str, order: str,
@@ -123,13 +127,20 @@ def build_database(con: duckdb.DuckDBPyConnection, staged: Path,
                  for table, order in PATIENT_TABLES.items()}
         _insert(con, "study_flow", "SELECT * FROM main.study_flow ORDER BY site, step, reason")
         copied = {table for table, same in whole.items() if same}
-        if "outcomes" in copied and all(previous.has_table(con, kept, t, columns_of(t))
-                                        for t in OUTCOME_SUMMARIES):
-            for table in OUTCOME_SUMMARIES:
-                _insert(con, table, f"SELECT * FROM {kept}.{table}")
-            copied.update(OUTCOME_SUMMARIES)
-        else:
-            summarise_outcomes(con)
+        for tables, sources, compute in ((OUTCOME_SUMMARIES, {"outcomes"}, summarise_outcomes),
+                                         (PATIENT_SUMMARIES, {"patients", "outcomes"},
+                                          summarise_patients)):
+            if sources <= copied and all(previous.has_table(con, kept, t, columns_of(t))
+                                         for t in tables):
+                for table in tables:
+                    _insert(con, table, f"SELECT * FROM {kept}.{table}")
+                copied.update(tables)
+            else:
+                compute(con)
+        for table, seed in REFERENCE_TABLES.items():
+            types = ", ".join(f"'{c}': '{t}'" for c, t in PUBLISHED_COLUMNS[table].items())
+            _insert(con, table, f"SELECT * FROM read_csv('{seed_path(seed)}', header = true, "
+                                f"columns = {{{types}}})")
         _insert(con, "load_audit", """
             SELECT * FROM (SELECT * FROM main.load_audit UNION ALL BY NAME
                            SELECT * FROM ingest.load_audit) ORDER BY load_id, file_name""")
@@ -165,6 +176,15 @@ def summarise_outcomes(con: duckdb.DuckDBPyConnection) -> None:
     _insert(con, "responder_summary", summaries.responder_summary(
         con, outcomes, flags=f"{STAGED}.responders").sql_query())
     con.execute("RESET threads")
+
+
+def summarise_patients(con: duckdb.DuckDBPyConnection) -> None:
+    """Table 1 and the wide outcomes of the staged patients and outcomes."""
+    frame = baseline.patients_frame(con, f"{STAGED}.patients", f"{STAGED}.outcomes")
+    con.register("baseline_frame", baseline.baseline_characteristics(frame).to_arrow())
+    _insert(con, "baseline_characteristics", "SELECT * FROM baseline_frame")
+    con.unregister("baseline_frame")
+    _insert(con, "outcomes_wide", summaries.outcomes_wide_sql("main.patients", "main.outcomes"))
 
 
 def report_tables(database: Path) -> dict:

@@ -25,6 +25,7 @@ from pipelines.core.issues import RULE_MEANING, SEVERITIES
 from pipelines.core.reference import code_list, parameters, responder_criteria
 from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
 from pipelines.core.warehouse import FILE_STATUSES
+from pipelines.publish import table_one
 from pipelines.publish.previous import Figures
 from pipelines.publish.summaries import (
     ALL_GROUPS,
@@ -251,6 +252,20 @@ def study_flow_section(flow: pd.DataFrame) -> dict:
                      for label, number, kind in study_flow(flow)]}
 
 
+def baseline_section(baseline: pd.DataFrame) -> Table:
+    """Table 1: the patients' characteristics at baseline, a column per group."""
+    groups = _ranked(baseline["group_code"], GROUP_ORDER)
+    rows = [[label, *summaries, NA if _is_missing(p_value) else
+             f"{format_p_value(p_value)} ({test})"]
+            for label, summaries, p_value, test in table_one.rows(baseline, groups)]
+    note = ("The patients in the analysis at baseline: mean (SD), median [Q1, Q3] or n (%), "
+            "and the test of the difference between the two groups. "
+            f"{GROUPS_NOTE}")
+    return Table("baseline-characteristics", note,
+                 ["Characteristic", *(group_label(g, short=True) for g in groups), "p (test)"],
+                 rows, numeric_from=1)
+
+
 def group_summary_section(group_summary: pd.DataFrame) -> dict:
     """The paper's table: a row per parameter and group, a column per visit, cells mean (SD)
     with the number of patients."""
@@ -472,6 +487,7 @@ def render_report(tables: Mapping[str, pd.DataFrame],
         title=TITLE, content_security_policy=CONTENT_SECURITY_POLICY, no_rows_text=NO_ROWS,
         meta=f"Load {load_id if load_id is not None else NA} · generated {stamp}",
         study_flow=study_flow_section(_table(tables, "study_flow")),
+        baseline=baseline_section(_table(tables, "baseline_characteristics")),
         group_summary=group_summary_section(group_summary),
         plots=plots_section(group_summary, figures),
         change_summary=change_summary_section(_table(tables, "change_summary")),

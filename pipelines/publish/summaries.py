@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.core.reference import code_list, parameter_order, responder_criteria
+from pipelines.core.tables import wide_columns
 
 ALL_GROUPS = "ALL"
 # The study groups in the code_lists seed's order, then both together.
@@ -185,3 +186,18 @@ def responder_summary(con: duckdb.DuckDBPyConnection, outcomes: str,
         GROUP BY group_code, visit_code, visit_order, criterion
         ORDER BY {_group_visit_order()},
                  {_order('criterion', [c.criterion for c in criteria])}""")
+
+
+def outcomes_wide_sql(patients: str, outcomes: str) -> str:
+    """One row per patient (every patient of the marts ``patients`` and ``outcomes``, in the
+    patients' published order) with a column per parameter and visit holding its value."""
+    values = ",\n               ".join(
+        f"max(o.value) FILTER (WHERE o.param_code = '{param}' AND o.visit_code = '{visit}') "
+        f'AS "{column}"' for column, (param, visit) in wide_columns().items())
+    return f"""
+        SELECT p.patient_key, p.site, p.group_code, p.in_analysis,
+               {values}
+        FROM {patients} AS p
+        LEFT JOIN {outcomes} AS o ON o.site = p.site AND o.mrn = p.mrn
+        GROUP BY p.patient_key, p.site, p.group_code, p.in_analysis, p.mrn
+        ORDER BY p.site, p.mrn"""

@@ -3,7 +3,11 @@ warehouses, made once per test worker."""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -12,12 +16,27 @@ from tests.e2e.harness import MULTISITE, LoadedWarehouse, copy_sample_folder, ru
 
 @pytest.fixture(scope="session")
 def demo_load(tmp_path_factory) -> LoadedWarehouse:
-    """The bundled demo cohort written and loaded once, in its own temporary folder."""
-    root = tmp_path_factory.mktemp("demo")
+    """The bundled demo cohort written and loaded once for the whole run, in a folder the test
+    workers share: the first worker to ask loads it while holding a lock, the others wait for
+    it and read the same warehouse (no test writes into it)."""
+    # one folder per run: above each worker's own under pytest-xdist, else the run's own
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    root = shared / "demo"
     landing, warehouse = root / "landing", root / "warehouse"
-    outputs = [run_pmps("demo", "--landing", str(landing), cwd=root),
-               run_pmps("load", "--landing", str(landing), "--warehouse", str(warehouse),
-                        cwd=root)]
+    with (shared / "demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = root / "outputs.json"
+        if not done.exists():
+            root.mkdir(exist_ok=True)
+            outputs = [run_pmps("demo", "--landing", str(landing), cwd=root),
+                       run_pmps("load", "--landing", str(landing), "--warehouse",
+                                str(warehouse), cwd=root)]
+            done.write_text(json.dumps([[o.args, o.returncode, o.stdout, o.stderr]
+                                        for o in outputs]), encoding="utf-8")
+    outputs = [subprocess.CompletedProcess(*output)
+               for output in json.loads(done.read_text(encoding="utf-8"))]
     return LoadedWarehouse(root, landing, warehouse, outputs)
 
 

@@ -169,11 +169,13 @@ def run_dbt(*args: str, database, target) -> subprocess.CompletedProcess:
         env={**os.environ, "PMPS_WAREHOUSE_DB": str(database)})
 
 
-def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load):
-    """The hand-worked dbt unit tests (scoring, categories, baseline, MME), run on their own."""
-    target = demo_load.root / "dbt_target"
+def test_dbt_unit_tests_pass_on_the_loaded_warehouse(demo_load, tmp_path):
+    """The hand-worked dbt unit tests (scoring, categories, baseline, MME), run on their own,
+    on a copy of the loaded warehouse (dbt opens it to write; other workers read the demo's)."""
+    target, database = tmp_path / "dbt_target", tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_load.warehouse / "warehouse.duckdb", database)
     result = run_dbt("test", "--select", "resource_type:unit_test", target=target,
-                     database=(demo_load.warehouse / "warehouse.duckdb").resolve())
+                     database=database)
     assert result.returncode == 0, result.stdout[-3000:]
     results = [r for r in json.loads((target / "run_results.json").read_text())["results"]
                if not r["unique_id"].startswith("operation.")]  # the project's on-run-start
@@ -345,8 +347,9 @@ def test_parquet_exports_equal_the_database(demo_load):
         assert exported.equals(demo_load.table(table)), table
 
 
-@pytest.mark.parametrize("table", ["patients", "outcomes", "group_summary", "change_summary",
-                                   "responder_summary"])
+@pytest.mark.parametrize("table", ["patients", "outcomes", "outcomes_wide",
+                                   "baseline_characteristics", "group_summary",
+                                   "change_summary", "responder_summary"])
 @pytest.mark.parametrize("kind", ["spss", "stata"])
 def test_spss_and_stata_exports_read_back_as_the_database(demo_load, table, kind):
     """Codes come back through their value labels, booleans as 0/1, numbers as they are, and
@@ -357,6 +360,15 @@ def test_spss_and_stata_exports_read_back_as_the_database(demo_load, table, kind
     suffix = "sav" if kind == "spss" else "dta"
     frame, meta = reader(str(demo_load.warehouse / "published" / kind / f"{table}.{suffix}"))
     wanted = demo_load.table(table)
+    visits = demo_load.table("ref_visits")
+    meanings = {  # label -> code; a criterion's label starts with its code
+        "group_code": {"Group 1: neural intervention then USGDN": "NI_USGDN",
+                       "Group 2: USGDN only": "USGDN_ONLY", "Both groups": "ALL"},
+        "visit_code": dict(zip(visits["visit_name"], visits["visit_code"], strict=True)),
+        "param_code": {"NRS pain 0–10": "NRS", "painDETECT −1–38": "PAINDETECT",
+                       "DASH 0–100": "DASH", "PHQ-9 0–27": "PHQ9",
+                       "Opioid use (MME/day)": "MME"},
+        "criterion": {}}
     assert list(frame.columns) == list(wanted.columns)
     assert len(frame) == len(wanted)
     for column in wanted.columns:
@@ -366,11 +378,9 @@ def test_spss_and_stata_exports_read_back_as_the_database(demo_load, table, kind
                                  "criterion", "reference", "sex", "mastectomy_side",
                                  "exclusion_reason"):
             found = found.map(lambda v, labels=labels: None if pd.isna(v) else labels[v])
-            if column in ("group_code", "criterion"):  # labelled with their meaning
-                found = found.map(lambda text: text if text is None else {
-                    "Group 1: neural intervention then USGDN": "NI_USGDN",
-                    "Group 2: USGDN only": "USGDN_ONLY", "Both groups": "ALL"}.get(
-                    text, text.split(":")[0]))
+            if column in meanings:  # labelled with their meaning
+                found = found.map(lambda text, c=column: text if text is None else
+                                  meanings[c].get(text, text.split(":")[0]))
             missing_as_none = [None if pd.isna(v) else v for v in found]
             assert missing_as_none == [None if pd.isna(v) else v for v in wanted[column]], column
         elif wanted[column].dtype == bool:

@@ -23,8 +23,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GROUP_1 = "Group 1: neural intervention then USGDN"
 GROUP_2 = "Group 2: USGDN only"
 VOID_TAGS = {"meta", "img", "br", "hr", "link", "input", "source", "col", "wbr"}
-TABLE_IDS = ["study-flow", "group-summary", "change-summary-NRS", "change-summary-DASH",
-             "responder-criteria", "responder-summary", "load-files", "rejected-files",
+TABLE_IDS = ["study-flow", "baseline-characteristics", "group-summary", "change-summary-NRS",
+             "change-summary-DASH", "responder-criteria", "responder-summary", "load-files",
+             "rejected-files",
              "data-quality", "warned-checks"]
 # The columns of the hand-made tables below (the report reads them by name).
 COLUMNS = {
@@ -236,7 +237,8 @@ def test_title_and_header_line_name_the_load_and_time_only(dom: Node, page: str)
 def test_sections_come_in_order_each_with_a_heading(dom: Node) -> None:
     sections = dom.find_all("section")
     assert [s.attrs["id"] for s in sections] == [
-        "study-flow-section", "group-summary-section", "plots", "change-summary-section",
+        "study-flow-section", "baseline-characteristics-section", "group-summary-section",
+        "plots", "change-summary-section",
         "responder-summary-section", "data-quality-section", "downloads-section"]
     assert all(len(s.find_all("h2")) == 1 for s in sections)
 
@@ -516,8 +518,8 @@ def test_a_release_switches_the_rendered_page_into_place(tmp_path: Path, fixed_t
         (published["group_summary"]["group_code"] == "ALL")
         & (published["group_summary"]["visit_code"] == "BASELINE")]) == ["9.0 (1.0)"]
     assert sorted(os.listdir(target.parent)) == [
-        "change_summary.csv", "data_dictionary.csv", "group_summary.csv", "parquet",
-        "report.html", "responder_summary.csv", "spss", "stata"]
+        "baseline_characteristics.csv", "change_summary.csv", "data_dictionary.csv",
+        "group_summary.csv", "parquet", "report.html", "responder_summary.csv", "spss", "stata"]
     assert oct(target.stat().st_mode & 0o777) == "0o644"  # de-identified: readable by all
 
 
