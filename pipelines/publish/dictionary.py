@@ -140,8 +140,10 @@ REFERENCE_DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
     "ref_code_lists": (
         "The codes of the patients table (groups, exclusion reasons, sex, mastectomy side) "
         "with their labels.", {
-            "list_name": "The column the codes belong to.", "code": "The code.",
-            "label": "Its label.", "short_label": "Its label in dense tables.",
+            "list_name": "The column the codes belong to.",
+            "code": "The code as the column holds it.",
+            "label": "The code's label in the report and the exports.",
+            "short_label": "Its label in dense tables.",
             "display_order": "The order tables list the codes in."}),
     "ref_questionnaire_codebook": (
         "Every questionnaire item of questionnaire_items with its valid answers.", {
@@ -153,7 +155,8 @@ REFERENCE_DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
     "ref_mme_factors": (
         "The CDC 2022 oral morphine milligram equivalent (MME) factors the MME parameter is "
         "computed with.", {
-            "drug": "The drug.", "unit": "The unit of the dose it applies to.",
+            "drug": "The opioid, as prescriptions name it.",
+            "unit": "The unit of the dose it applies to.",
             "route": "The route it applies to.",
             "factor": "MME per unit of the drug."}),
 }

@@ -93,19 +93,31 @@ def test_a_failed_load_publishes_nothing_and_names_the_lock_holder(demo_load, tm
     assert not [p.name for p in warehouse.rglob("*.tmp")]
 
 
-def test_a_reader_keeps_its_snapshot_during_a_load(demo_load, tmp_path):
+def test_a_reader_open_across_three_loads_keeps_its_release_and_never_fails(demo_load,
+                                                                            tmp_path):
+    """A dashboard's connection opened before three loads reads the release it opened through
+    all of them, after the release's folder is removed (the open file stays readable), and
+    reconnecting shows the newest load."""
     warehouse = tmp_path / "warehouse"
-    shutil.copytree(demo_load.warehouse, warehouse)
+    shutil.copytree(demo_load.warehouse, warehouse, symlinks=True)  # `current` stays a link
+    opened = Path(os.path.realpath(warehouse / "current"))
     reader = duckdb.connect(str(warehouse / "analytics.duckdb"), read_only=True)
     try:
         before = reader.execute("SELECT max(load_id) FROM load_audit").fetchone()[0]
-        run_pmps("load", "--landing", str(demo_load.landing), "--warehouse", str(warehouse),
-                 cwd=tmp_path)  # neither waits for the other
-        assert reader.execute("SELECT max(load_id) FROM load_audit").fetchone()[0] == before
+        rows = {table: reader.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("patients", "outcomes", "questionnaire_items")}
+        for _ in range(3):
+            run_pmps("load", "--landing", str(demo_load.landing), "--warehouse",
+                     str(warehouse), cwd=tmp_path)  # neither waits for the other
+            assert reader.execute("SELECT max(load_id) FROM load_audit").fetchone()[0] == before
+            assert {table: reader.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                    for table in rows} == rows
+            assert reader.execute("SELECT sum(value) FROM outcomes").fetchone()[0] > 0
+        assert not opened.exists()  # its folder is gone: two releases are kept
     finally:
         reader.close()
     after = read_table(warehouse / "analytics.duckdb", "SELECT max(load_id) AS id FROM load_audit")
-    assert after["id"].item() == before + 1
+    assert after["id"].item() == before + 3
 
 
 def test_a_failing_blocking_check_stops_publishing(demo_load, tmp_path):
