@@ -19,10 +19,11 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from pipelines.core.issues import RULE_MEANING, SEVERITIES
-from pipelines.core.reference import code_list, parameters, responder_criteria
+from pipelines.core.reference import code_list, parameters, responder_criteria, visit_names
 from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
 from pipelines.core.warehouse import FILE_STATUSES
 from pipelines.publish import table_one
@@ -41,6 +42,8 @@ NA = "NA"
 
 
 PARAMETERS = parameters()
+VISIT_NAMES = visit_names()
+REFERENCE_NAMES = {"BASELINE": "Baseline", "PRE_USGDN": "Before USGDN"}  # change_summary
 _STUDY_GROUPS = code_list("group_code")
 GROUPS: dict[str, str] = {**{g.code: g.label for g in _STUDY_GROUPS.values()},
                           ALL_GROUPS: "All patients"}
@@ -138,6 +141,11 @@ def parameter_label(param_code: str) -> str:
     """The parameter's display name with its scale (``NRS pain 0–10``)."""
     known = PARAMETERS.get(param_code)
     return known.label if known else str(param_code)
+
+
+def visit_label(visit_code: object) -> str:
+    """The visit's name (``After USGDN``); an unknown code names itself."""
+    return NA if _is_missing(visit_code) else VISIT_NAMES.get(visit_code, str(visit_code))
 
 
 def group_label(group_code: object, short: bool = False) -> str:
@@ -278,11 +286,22 @@ def group_summary_section(group_summary: pd.DataFrame) -> dict:
         of_param = group_summary[group_summary["param_code"] == param_code]
         parameters.append({"code": param_code, "label": parameter_label(param_code), "groups": [
             {"code": group_code, "label": group_label(group_code),
-             "cells": [(visit, cells.get((param_code, group_code, visit))) for visit in visits]}
+             "cells": [(visit, visit_label(visit), cells.get((param_code, group_code, visit)))
+                       for visit in visits]}
             for group_code in _ranked(of_param["group_code"], GROUP_ORDER)]})
     note = "Mean (SD) by group and visit; n = patients with a value."
-    return {"table": Table("group-summary", note, ["Parameter / group", *visits]),
+    return {"table": Table("group-summary", note,
+                           ["Parameter / group", *(visit_label(v) for v in visits)]),
             "visits": visits, "parameters": parameters}
+
+
+def visit_points(rows: pd.DataFrame, visits: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """One group's means and SDs at each of ``visits``, NaN where it has no row: a plotted
+    line breaks there rather than joining the visits on either side (Group 2 has no
+    POST_NI)."""
+    at = rows.drop_duplicates("visit_code").set_index("visit_code").reindex(list(visits))
+    return (pd.to_numeric(at["mean"], errors="coerce").to_numpy(dtype=float),
+            pd.to_numeric(at["sd"], errors="coerce").to_numpy(dtype=float))
 
 
 def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str]
@@ -297,17 +316,12 @@ def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequenc
         axes = figure.add_subplot()
         of_param = group_summary[group_summary["param_code"] == param_code]
         groups = _ranked(of_param["group_code"], GROUP_ORDER)
-        position = {visit: i for i, visit in enumerate(visits)}
         handles, labels = [], []
         for index, group_code in enumerate(groups):
-            rows = of_param[of_param["group_code"] == group_code]
-            rows = rows[rows["visit_code"].isin(position)]
-            rows = rows.assign(_x=rows["visit_code"].map(position)).sort_values("_x")
+            mean, sd = visit_points(of_param[of_param["group_code"] == group_code], visits)
             style = GROUP_STYLES.get(group_code, {"marker": "^", "linestyle": "-"})
             # Nudge the groups apart so that their error bars do not hide each other.
-            x = rows["_x"].to_numpy(dtype=float) + (index - (len(groups) - 1) / 2) * 0.06
-            mean = pd.to_numeric(rows["mean"], errors="coerce").to_numpy(dtype=float)
-            sd = pd.to_numeric(rows["sd"], errors="coerce").to_numpy(dtype=float)
+            x = np.arange(len(visits), dtype=float) + (index - (len(groups) - 1) / 2) * 0.06
             if group_code == ALL_GROUPS:
                 (handle,) = axes.plot(x, mean, linewidth=1.2, **style)
             else:
@@ -316,7 +330,7 @@ def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequenc
                                        markersize=5, **style)
             handles.append(handle)
             labels.append(group_label(group_code, short=True))
-        axes.set_xticks(range(len(visits)), [str(v) for v in visits])
+        axes.set_xticks(range(len(visits)), [visit_label(v) for v in visits])
         axes.set_xlim(-0.4, len(visits) - 0.6)
         axes.tick_params(labelsize=9)
         axes.set_xlabel("Visit", fontsize=10)
@@ -371,7 +385,7 @@ def change_summary_section(change_summary: pd.DataFrame) -> dict:
     """Per parameter: mean change from the reference visit with its 95% CI and the tests."""
     header = ["Group", "Visit", "Reference", "Pairs", "Mean change (95% CI)", "Wilcoxon p",
               "t-test p"]
-    note = ("Change = value − reference value, in patients with both (pairs). PRE_USGDN: the "
+    note = ("Change = value − reference value, in patients with both (pairs). Before USGDN: the "
             "last value before the first USGDN session. Two-sided Wilcoxon signed-rank and "
             f"one-sample t-tests. {GROUPS_NOTE}")
     parameters = []
@@ -379,7 +393,8 @@ def change_summary_section(change_summary: pd.DataFrame) -> dict:
         of_param = change_summary[change_summary["param_code"] == param_code]
         ordered = _sort(of_param, [("group_code", GROUP_ORDER), ("visit_order", None),
                                    ("reference", list(REFERENCES))])
-        rows = [[group_label(r.group_code, short=True), _text(r.visit_code), _text(r.reference),
+        rows = [[group_label(r.group_code, short=True), visit_label(r.visit_code),
+                 REFERENCE_NAMES.get(r.reference, _text(r.reference)),
                  _count(r.n_pairs), format_mean_change(r.mean_change, r.ci95_low, r.ci95_high),
                  format_p_value(r.p_wilcoxon), format_p_value(r.p_ttest)]
                 for r in ordered.itertuples(index=False)]
@@ -393,7 +408,7 @@ def responder_section(responder_summary: pd.DataFrame) -> dict:
     """The criteria with their definitions, and responders per group, visit and criterion."""
     ordered = _sort(responder_summary, [("group_code", GROUP_ORDER), ("visit_order", None),
                                         ("criterion", CRITERION_ORDER)])
-    rows = [[group_label(r.group_code, short=True), _text(r.visit_code), _text(r.criterion),
+    rows = [[group_label(r.group_code, short=True), visit_label(r.visit_code), _text(r.criterion),
              format_responders(r.n_responders, r.n_evaluable, r.pct_responders)]
             for r in ordered.itertuples(index=False)]
     return {

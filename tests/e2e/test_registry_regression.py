@@ -25,9 +25,10 @@ def registry_loads(tmp_path_factory) -> dict[str, dict]:
     return {"load_1": first, "load_2": snapshot(warehouse)}
 
 
-# The report's tables whose layout is as recorded; the study flow, change, data-quality tables
-# were laid out anew for their readers (their numbers are compared in the tables above).
-REPORT_TABLES_AS_RECORDED = ["group-summary", "responder-summary", "load-files"]
+# The report's tables whose layout is as recorded; the study flow, group summary, change,
+# responder and data-quality tables were laid out anew for their readers (visits by their
+# names, among others); their numbers are compared in the tables above.
+REPORT_TABLES_AS_RECORDED = ["load-files"]
 
 
 def report_cells(frame, table_ids):
@@ -41,7 +42,7 @@ def test_every_published_table_is_as_recorded(registry_loads, load_name):
     for tables in (found, recorded):
         tables["report_tables"] = report_cells(tables["report_tables"],
                                                REPORT_TABLES_AS_RECORDED)
-    assert len(recorded["report_tables"]) > 100
+    assert len(recorded["report_tables"]) > 10
     problems = [problem for name in recorded
                 for problem in differences(found[name], recorded[name], name)]
     assert problems == []

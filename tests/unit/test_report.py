@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import os
 import shutil
 import struct
@@ -259,12 +260,12 @@ def test_study_flow_accounts_for_every_patient_row(dom: Node) -> None:
 
 def test_group_summary_cells_sit_in_their_row_and_column(dom: Node) -> None:
     table = dom.by_id("group-summary")
-    cases = [("NRS pain 0–10", GROUP_1, "BASELINE", "9.6 (0.9)", "n=16"),
-             ("NRS pain 0–10", GROUP_1, "POST_NI", "8.1 (1.2)", "n=15"),
-             ("NRS pain 0–10", GROUP_2, "POST_USGDN", "1.3 (0.5)", "n=6"),
-             ("NRS pain 0–10", "All patients", "BASELINE", "9.5 (0.9)", "n=22"),
-             ("DASH 0–100", GROUP_1, "BASELINE", "62.3 (10.4)", "n=16"),
-             ("DASH 0–100", GROUP_2, "FU_6M", "20.0 (NA)", "n=1")]
+    cases = [("NRS pain 0–10", GROUP_1, "Baseline", "9.6 (0.9)", "n=16"),
+             ("NRS pain 0–10", GROUP_1, "After NI", "8.1 (1.2)", "n=15"),
+             ("NRS pain 0–10", GROUP_2, "After USGDN", "1.3 (0.5)", "n=6"),
+             ("NRS pain 0–10", "All patients", "Baseline", "9.5 (0.9)", "n=22"),
+             ("DASH 0–100", GROUP_1, "Baseline", "62.3 (10.4)", "n=16"),
+             ("DASH 0–100", GROUP_2, "6-month follow-up", "20.0 (NA)", "n=1")]
     for parameter, group, visit, mean_sd, n in cases:
         cell = group_summary_cell(table, parameter, group, visit)
         assert cell.own_text() == mean_sd
@@ -273,14 +274,22 @@ def test_group_summary_cells_sit_in_their_row_and_column(dom: Node) -> None:
 
 def test_group_summary_has_a_column_per_visit_with_data_and_paper_row_order(dom: Node) -> None:
     table = dom.by_id("group-summary")
-    # FU_3M has no row at all, so no column.
-    assert header_texts(table) == ["Parameter / group", "BASELINE", "POST_NI", "POST_USGDN",
-                                   "FU_6M"]
+    # FU_3M has no row at all, so no column; the visits by their names (the visits seed)
+    assert header_texts(table) == ["Parameter / group", "Baseline", "After NI", "After USGDN",
+                                   "6-month follow-up"]
     labels = [row[0] for row in body_rows(table)]
     assert labels == ["NRS pain 0–10", GROUP_1, GROUP_2, "All patients",
                       "DASH 0–100", GROUP_1, GROUP_2]
-    assert group_summary_cell(table, "NRS pain 0–10", GROUP_2, "POST_NI").text() == ""
-    assert group_summary_cell(table, "DASH 0–100", GROUP_1, "FU_6M").text() == ""
+    assert group_summary_cell(table, "NRS pain 0–10", GROUP_2, "After NI").text() == ""
+    assert group_summary_cell(table, "DASH 0–100", GROUP_1, "6-month follow-up").text() == ""
+
+
+def test_a_group_without_a_visit_has_a_gap_there_not_a_line_through_it() -> None:
+    rows = pd.DataFrame({"visit_code": ["BASELINE", "POST_USGDN"], "mean": [9.2, 1.3],
+                         "sd": [0.7, None]})
+    mean, sd = report.visit_points(rows, ["BASELINE", "POST_NI", "POST_USGDN"])
+    assert mean[0] == 9.2 and math.isnan(mean[1]) and mean[2] == 1.3
+    assert sd[0] == 0.7 and math.isnan(sd[1]) and math.isnan(sd[2])
 
 
 def test_one_embedded_png_plot_per_parameter(dom: Node) -> None:
@@ -315,11 +324,13 @@ def test_change_summary_is_one_table_per_parameter_rounded_with_na(dom: Node) ->
         "Group", "Visit", "Reference", "Pairs", "Mean change (95% CI)", "Wilcoxon p",
         "t-test p"]
     assert body_rows(dom.by_id("change-summary-NRS")) == [
-        ["Group 1", "POST_USGDN", "BASELINE", "16", "-7.6 (-8.2 to -7.0)", "<0.001", "<0.001"],
-        ["Group 2", "POST_USGDN", "PRE_USGDN", "6", "-7.9 (-8.8 to -7.0)", "0.0283", "<0.001"],
+        ["Group 1", "After USGDN", "Baseline", "16", "-7.6 (-8.2 to -7.0)", "<0.001",
+         "<0.001"],
+        ["Group 2", "After USGDN", "Before USGDN", "6", "-7.9 (-8.8 to -7.0)", "0.0283",
+         "<0.001"],
     ]
     assert body_rows(dom.by_id("change-summary-DASH")) == [
-        ["Group 2", "FU_6M", "BASELINE", "1", "-40.0 (NA)", "NA", "NA"]]
+        ["Group 2", "6-month follow-up", "Baseline", "1", "-40.0 (NA)", "NA", "NA"]]
     headings = [h.text() for h in dom.by_id("change-summary-section").find_all("h3")]
     assert headings == ["NRS pain 0–10", "DASH 0–100"]
 
@@ -333,8 +344,8 @@ def test_responder_criteria_are_shown_with_their_definitions(dom: Node) -> None:
 
 def test_responder_summary_shows_responders_of_evaluable(dom: Node) -> None:
     assert body_rows(dom.by_id("responder-summary")) == [
-        ["Group 1", "POST_USGDN", "NRS_30PCT", "15 / 16 (93.8%)"],
-        ["All", "FU_6M", "OPIOID_FREE", "2 / 5 (40.0%)"],
+        ["Group 1", "After USGDN", "NRS_30PCT", "15 / 16 (93.8%)"],
+        ["All", "6-month follow-up", "OPIOID_FREE", "2 / 5 (40.0%)"],
     ]
 
 
