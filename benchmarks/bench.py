@@ -46,7 +46,8 @@ import psutil
 
 PROJECT = Path(__file__).resolve().parents[1]
 FLOOR = PROJECT.parent / "shared" / "bench" / "floor.py"
-STEP_LINE = re.compile(r"^step seconds: (.*)$", re.MULTILINE)
+# "step seconds: a 0.1, b 2.3, ..." and its continuation lines (indented two spaces)
+STEP_LINE = re.compile(r"^step seconds: (.*(?:\n  .*)*)$", re.MULTILINE)
 SAMPLE_SECONDS = 0.02
 
 
@@ -101,7 +102,7 @@ def measure(command: list[str], env: dict[str, str], cwd: Path) -> Run:
     run = Run(wall, peak / 2**20, output, started_at)
     found = STEP_LINE.search(output)
     if found:
-        for part in found.group(1).split(", "):
+        for part in " ".join(found.group(1).split()).split(", "):
             step, seconds = part.rsplit(" ", 1)
             run.steps[step] = float(seconds)
     return run

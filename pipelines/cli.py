@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 from pipelines.core.config import ConfigError, load_config
 from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The epilog's paragraphs as written (each filled to the terminal's width)."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -18,35 +24,75 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
 
 
+EXIT_CODES = ("exit codes: 0 done (a load: published); 1 failed, nothing published (the old "
+              "outputs stay); 2 usage or configuration error, nothing read")
+ENVIRONMENT = ("environment: PMPS_CONFIG (configuration file, default config/pmps.yaml), "
+               "PMPS_LANDING_DIR, PMPS_WAREHOUSE_DIR (override the configuration's folders), "
+               "PMPS_PSEUDONYM_KEY (the pseudonym key; default <warehouse>/pseudonym.key), "
+               "PMPS_LOCK_RETRIES, PMPS_LOCK_RETRY_SECONDS (waiting for a locked "
+               "warehouse), DAGSTER_HOME (run history; default <warehouse>/dagster_home)")
+EXAMPLES = {
+    None: "pmps demo && pmps load && pmps summary",
+    "demo": "pmps demo --patients 10000 --sites 4 --faults --landing /tmp/landing",
+    "load": "0 2 * * * /srv/pmps/.venv/bin/pmps load --config /srv/pmps/config/pmps.yaml "
+            ">> /var/log/pmps.log 2>&1    # cron: absolute paths",
+    "summary": "pmps summary --warehouse /srv/pmps/data/warehouse",
+    "issues": "pmps issues --rule out_of_range --limit 20",
+    "dev": "pmps dev -- --port 3001",
+}
+
+
+def epilog(command: str | None) -> str:
+    """The example as one line, then the environment and the exit codes."""
+    width = min(shutil.get_terminal_size().columns, 100) - 2
+    return "\n\n".join([f"example:\n  {EXAMPLES[command]}", *(
+        textwrap.fill(text, width, break_on_hyphens=False, break_long_words=False)
+        for text in (ENVIRONMENT, EXIT_CODES))])
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = ArgumentParser(prog="pmps", description="PMPS outcome-study warehouse")
+    def formatted(**kwargs) -> dict:  # the epilog's paragraphs kept
+        return {"formatter_class": HelpFormatter, **kwargs}
+
+    parser = ArgumentParser(prog="pmps", description="PMPS outcome-study warehouse",
+                            **formatted(epilog=epilog(None)))
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
-    demo = commands.add_parser("demo", help="write the demo cohort's exports")
-    demo.add_argument("--landing", help="landing folder (default: the configured one)")
+
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=text, description=text,
+                                   **formatted(epilog=epilog(name)))
+
+    demo = add("demo", "write the demo cohort's exports")
+    demo.add_argument("--landing", help="landing folder (default: the configuration's "
+                      "landing_dir, data/landing)")
     demo.add_argument("--patients", type=int, help="write a synthetic registry of this many "
                       "patients instead of the study's 20")
     demo.add_argument("--sites", type=int, default=4, help="sites of the registry (default 4)")
-    demo.add_argument("--seed", type=int, default=1, help="random seed of the registry")
+    demo.add_argument("--seed", type=int, default=1, help="random seed of the registry (default 1)")
     demo.add_argument("--faults", action="store_true",
                       help="plant a few problems of every data-issue rule in the registry")
-    load = commands.add_parser("load", help="run one load of the landing folder")
-    load.add_argument("--config", help="configuration file")
-    load.add_argument("--landing", help="landing folder")
-    load.add_argument("--warehouse", help="warehouse folder")
+    load = add("load", "run one load of the landing folder")
+    load.add_argument("--config", help="configuration file (default: $PMPS_CONFIG, else "
+                      "config/pmps.yaml)")
+    load.add_argument("--landing", help="landing folder (default: $PMPS_LANDING_DIR, else the "
+                      "configuration's landing_dir, data/landing)")
+    load.add_argument("--warehouse", help="warehouse folder (default: $PMPS_WAREHOUSE_DIR, else "
+                      "the configuration's warehouse_dir, data/warehouse)")
     load.add_argument("--accept-drop", action="store_true",
                       help="publish even when the analysis population shrinks more than "
                            "publish_guard.max_drop_pct allows")
-    summary = commands.add_parser("summary", help="print the group summary")
-    summary.add_argument("--warehouse", help="warehouse folder")
-    issues = commands.add_parser("issues", help="print the data issues of a load: file, row, "
-                                                "column, value, rule, message")
-    issues.add_argument("--warehouse", help="warehouse folder")
+    summary = add("summary", "print the group summary")
+    summary.add_argument("--warehouse", help="warehouse folder (default: the configured one, "
+                         "data/warehouse)")
+    issues = add("issues", "print the data issues of a load: file, row, column, value, rule, "
+                           "message")
+    issues.add_argument("--warehouse", help="warehouse folder (default: the configured one, "
+                        "data/warehouse)")
     issues.add_argument("--load", type=int, help="the load (default: the published one)")
     issues.add_argument("--rule", help="only this rule, e.g. out_of_range")
     issues.add_argument("--file", help="only this file")
     issues.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
-    dev = commands.add_parser("dev", help="`dagster dev` on this code location; SIGTERM or "
-                                          "Ctrl-C stops all of it")
+    dev = add("dev", "`dagster dev` on this code location; SIGTERM or Ctrl-C stops all of it")
     dev.add_argument("--warehouse", help="warehouse folder (its dagster_home holds the runs)")
     dev.add_argument("dagster_args", nargs=argparse.REMAINDER,
                      help="further arguments for dagster dev (after --)")
@@ -76,7 +122,8 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_load(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.landing, args.warehouse)
     if not config.landing_dir.is_dir():
-        print(f"pmps: landing folder {config.landing_dir} does not exist", file=sys.stderr)
+        print(f"pmps: landing folder {config.landing_dir.absolute()} does not exist",
+              file=sys.stderr)
         return EXIT_USAGE
     from pipelines.core.lock import LoadRunning, load_lock
     from pipelines.core.warehouse import PRIVATE_UMASK

@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import sys
+import textwrap
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -20,7 +21,7 @@ from pipelines.core import warehouse
 from pipelines.core.config import PROJECT_ROOT, Config
 from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
 from pipelines.core.warehouse import WarehouseBusy, ensure_warehouse_dir
-from pipelines.defs.assets.dbt import dbt_target_path
+from pipelines.defs.assets.dbt import dbt_target_path, warehouse_models
 from pipelines.defs.assets.publish import analytics_database
 from pipelines.defs.hooks import PROGRESS_LOGGER
 from pipelines.defs.processes import stop_children_on_sigterm
@@ -157,10 +158,12 @@ def warned_checks(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
-    """Checks passed, warned and failed in this run, and how many of them are results carried
-    over from the last build (dbt tests of models not rebuilt)."""
+    """Checks passed, warned and failed in this run, how many of them are dbt tests, and how
+    many are results carried over from the last build (dbt tests of models not rebuilt)."""
     counts: Counter = Counter()
     for evaluation in result.get_asset_check_evaluations():
+        if evaluation.asset_key in warehouse_models.keys:
+            counts["dbt tests"] += 1
         rebuilt = evaluation.metadata.get("rebuilt")
         if rebuilt is not None and rebuilt.value is False:
             counts["carried over"] += 1
@@ -248,7 +251,8 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
         succeeded = result.success and published(result)
         summary = published_summary(config) if succeeded else ""
     checks = check_counts(result)
-    check_line = "checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
+    check_line = ("checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
+                  + f" ({checks['dbt tests']} of them dbt tests)")
     if checks["warned"]:
         check_line += " (warned: " + ", ".join(warned_checks(result)) + ")"
     if checks["carried over"]:
@@ -276,7 +280,8 @@ def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
         return EXIT_FAILED
     print(summary)
     print(check_line)
-    print("step seconds: " + ", ".join(f"{step} {seconds:.1f}"
-                                       for step, seconds in timings.items()))
+    print(textwrap.fill("step seconds: " + ", ".join(f"{step} {seconds:.1f}"
+                                                     for step, seconds in timings.items()),
+                        width=100, subsequent_indent="  ", break_on_hyphens=False))
     print(f"report: {config.warehouse_dir / PUBLISHED_DIR / REPORT_HTML}")
     return EXIT_OK

@@ -197,8 +197,8 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "group_code": "NI_USGDN, USGDN_ONLY or ALL.",
             "visit_code": "The visit of the assessments.",
             "visit_order": "The visit's order (>= 1).",
-            "criterion": "The responder criterion; its definition is in the "
-            "responder_criteria seed and the report.",
+            "criterion": "The responder criterion; its definition is in "
+            "ref_responder_criteria.",
             "n_evaluable": "Patients with the values the criterion uses.",
             "n_responders": "Evaluable patients who meet it.",
             "pct_responders": "100 x n_responders / n_evaluable."}),
@@ -212,8 +212,8 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "in_analysis": "Whether the patient is in the analysis population.",
             "visit_code": "The post-baseline visit.",
             "visit_order": "The visit's order (>= 1).",
-            "criterion": "The responder criterion; its definition is in the "
-            "responder_criteria seed and the report.",
+            "criterion": "The responder criterion; its definition is in "
+            "ref_responder_criteria.",
             "evaluable": "Whether the patient has every value the criterion uses at the "
             "visit (the value, or its change or percent change from baseline).",
             "responder": "Whether the evaluable patient meets the criterion; null when not "
