@@ -41,7 +41,8 @@ ANALYSIS_TABLES = ("patients", "outcomes", "outcomes_wide", "baseline_characteri
                    "group_summary", "change_summary", "responder_summary")
 BOOLEAN_LABELS = {0: "no", 1: "yes"}
 STATA_LABEL_LENGTH = 80  # Stata's longest variable label
-PARALLEL_FROM_ROWS = 200_000  # below this, starting two processes costs more than it saves
+# Below this many cells (rows x columns), starting two processes costs more than it saves.
+PARALLEL_FROM_CELLS = 2_000_000
 
 
 ALL_GROUPS_LABEL = "Both groups"
@@ -125,10 +126,10 @@ def write_labelled(table: str, read: Callable[[], pl.DataFrame], folder: Path,
     jobs = {kind: job for kind, job in jobs.items() if kind in kinds}
     staged = folder / f".{table}.arrow"
     labelled.write_ipc(staged)
-    rows = labelled.height
+    cells = labelled.height * labelled.width
     del labelled
     try:
-        if rows < PARALLEL_FROM_ROWS or len(jobs) < 2:
+        if cells < PARALLEL_FROM_CELLS or len(jobs) < 2:
             for kind, (path, column_labels) in jobs.items():
                 _write_format(kind, str(staged), str(path), column_labels, value_labels)
         else:
