@@ -33,7 +33,15 @@ import duckdb
 from pipelines.core import quality, warehouse
 from pipelines.core.reference import seed_path
 from pipelines.core.tables import PUBLISHED_COLUMNS, REFERENCE_TABLES, TABLE_DDL, columns_of
-from pipelines.publish import baseline, dictionary, exports, issue_log, previous, summaries
+from pipelines.publish import (
+    baseline,
+    courses,
+    dictionary,
+    exports,
+    issue_log,
+    previous,
+    summaries,
+)
 
 ANALYTICS_DB = "analytics.duckdb"
 PUBLISHED_DIR = "published"
@@ -188,11 +196,14 @@ def summarise_patients(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def report_tables(database: Path) -> dict:
-    """The (small) tables the report shows, as pandas frames."""
+    """The (small) tables the report shows, as pandas frames, and the values of the patient
+    courses it draws (of groups small enough to draw a line per patient)."""
     con = duckdb.connect(str(database), read_only=True)
     try:
         tables = {name: con.execute(f"SELECT * FROM {name}").df() for name in (
             *SUMMARY_CSVS, "load_audit", "data_quality", "study_flow")}
+        tables["courses"] = con.execute(courses.course_rows_sql("outcomes", "patients")).df()
+        tables["group_sizes"] = con.execute(courses.group_sizes_sql("patients")).df()
     finally:
         con.close()
     return tables

@@ -26,7 +26,7 @@ from pipelines.core.issues import RULE_MEANING, SEVERITIES
 from pipelines.core.reference import code_list, parameters, responder_criteria, visit_names
 from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
 from pipelines.core.warehouse import FILE_STATUSES
-from pipelines.publish import table_one
+from pipelines.publish import courses, table_one
 from pipelines.publish.previous import Figures
 from pipelines.publish.summaries import (
     ALL_GROUPS,
@@ -89,6 +89,18 @@ def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
     except KeyError:
         columns = columns_of(name) if name in PUBLISHED_COLUMNS else WARNING_COLUMNS
         return pd.DataFrame(columns=columns)
+
+
+# What the patient courses read besides the published tables (release.report_tables).
+COURSE_TABLES = {"courses": ["patient_key", "group_code", "param_code", "visit_code", "value"],
+                 "group_sizes": ["group_code", "patients"]}
+
+
+def _course_table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    try:
+        return tables[name]
+    except KeyError:
+        return pd.DataFrame(columns=COURSE_TABLES[name])
 
 
 def _is_missing(value: object) -> bool:
@@ -381,6 +393,36 @@ def plots_section(group_summary: pd.DataFrame, figures: Figures | None = None) -
             "note": GROUPS_NOTE if figures_shown else f"group_summary: {NO_ROWS}"}
 
 
+def courses_section(course_rows: pd.DataFrame, group_sizes: pd.DataFrame,
+                    group_summary: pd.DataFrame, figures: Figures | None = None) -> dict:
+    """A figure per parameter of each patient's course, a panel per study group."""
+    visits = visits_with_data(group_summary)
+    sizes = {r.group_code: int(r.patients) for r in group_sizes.itertuples(index=False)}
+    study_groups = [g for g in _ranked(group_summary["group_code"], GROUP_ORDER)
+                    if g != ALL_GROUPS]
+    shown = []
+    for param_code in _ranked(group_summary["param_code"], PARAM_ORDER):
+        names = {"groups": {g: group_label(g, short=True) for g in study_groups},
+                 "visits": VISIT_NAMES, "parameter": parameter_label(param_code),
+                 "styles": GROUP_STYLES, "sizes": sizes}
+        rows = course_rows[course_rows["param_code"] == param_code]
+        summary = group_summary[group_summary["param_code"] == param_code]
+
+        def draw(rows=rows, summary=summary, param_code=param_code, names=names) -> bytes:
+            return courses.plot_courses(rows, summary, param_code, study_groups, visits, names)
+
+        drawn = (f"courses\n{param_code}\n{list(visits)}\n{sizes}\n"
+                 f"{rows.to_csv(index=False)}\n{summary.to_csv(index=False)}")
+        png = draw() if figures is None else figures.get(drawn, draw)
+        shown.append({"param_code": param_code, "png": base64.b64encode(png).decode("ascii"),
+                      "alt": f"{parameter_name(param_code)}: each patient's values over the "
+                             "visits, a panel per group, under the group mean",
+                      "width": int(courses.SIZE_INCHES[0] * courses.DPI),
+                      "height": int(courses.SIZE_INCHES[1] * courses.DPI),
+                      "caption": courses.caption(study_groups, names)})
+    return {"figures": shown, "note": "" if shown else f"group_summary: {NO_ROWS}"}
+
+
 def change_summary_section(change_summary: pd.DataFrame) -> dict:
     """Per parameter: mean change from the reference visit with its 95% CI and the tests."""
     header = ["Group", "Visit", "Reference", "Pairs", "Mean change (95% CI)", "Wilcoxon p",
@@ -505,6 +547,8 @@ def render_report(tables: Mapping[str, pd.DataFrame],
         baseline=baseline_section(_table(tables, "baseline_characteristics")),
         group_summary=group_summary_section(group_summary),
         plots=plots_section(group_summary, figures),
+        courses=courses_section(_course_table(tables, "courses"),
+                                _course_table(tables, "group_sizes"), group_summary, figures),
         change_summary=change_summary_section(_table(tables, "change_summary")),
         responders=responder_section(_table(tables, "responder_summary")),
         data_quality=data_quality_section(load_audit, data_quality, load_id,

@@ -239,8 +239,8 @@ def test_sections_come_in_order_each_with_a_heading(dom: Node) -> None:
     sections = dom.find_all("section")
     assert [s.attrs["id"] for s in sections] == [
         "study-flow-section", "baseline-characteristics-section", "group-summary-section",
-        "plots", "change-summary-section",
-        "responder-summary-section", "data-quality-section", "downloads-section"]
+        "plots", "courses", "change-summary-section", "responder-summary-section",
+        "data-quality-section", "downloads-section"]
     assert all(len(s.find_all("h2")) == 1 for s in sections)
 
 
