@@ -157,12 +157,15 @@ def warned_checks(result: dg.ExecuteInProcessResult) -> list[str]:
                    and evaluation.severity == dg.AssetCheckSeverity.WARN})
 
 
+DBT_TESTS = warehouse_models.check_keys  # the checks dbt's tests report
+
+
 def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
     """Checks passed, warned and failed in this run, how many of them are dbt tests, and how
     many are results carried over from the last build (dbt tests of models not rebuilt)."""
     counts: Counter = Counter()
     for evaluation in result.get_asset_check_evaluations():
-        if evaluation.asset_key in warehouse_models.keys:
+        if dg.AssetCheckKey(evaluation.asset_key, evaluation.check_name) in DBT_TESTS:
             counts["dbt tests"] += 1
         rebuilt = evaluation.metadata.get("rebuilt")
         if rebuilt is not None and rebuilt.value is False:
