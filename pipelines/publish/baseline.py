@@ -11,12 +11,12 @@ the value of the outcome row that is the patient's baseline).
   ``mean (SD)``; a skewed count (``SKEWED``) is printed ``median [Q1, Q3]``.
 - A categorical variable has a row per level with ``count`` and ``pct`` (of ``n``, the
   patients with a value), printed ``count (pct %)``.
-- ``p_value`` compares the two study groups, with the test tableone chooses, named in
-  ``test``: Welch's t-test (a mean), Mann-Whitney U (a median; tableone's Kruskal-Wallis for
-  two groups), chi-squared (SciPy's ``chi2_contingency``, Yates-corrected for a 2 x 2 table),
-  or Fisher's exact test for a 2 x 2 table with an expected count or a group under 5. It is
-  null on the ALL rows and where the test is not defined (fewer than two levels seen, or
-  too few values in a group).
+- ``p_value`` compares the two study groups (a continuous variable on its values rounded to
+  9 decimals), with the test tableone chooses, named in ``test``: Welch's t-test (a mean),
+  Mann-Whitney U (a median; tableone's Kruskal-Wallis for two groups), chi-squared (SciPy's
+  ``chi2_contingency``, Yates-corrected for a 2 x 2 table), or Fisher's exact test for a
+  2 x 2 table with an expected count or a group under 5. It is null on the ALL rows and where
+  the test is not defined (fewer than two levels seen, or too few values in a group).
 """
 
 from __future__ import annotations
@@ -105,8 +105,12 @@ def describe_continuous(values: np.ndarray, skewed: bool) -> dict:
 
 def compare_continuous(first: np.ndarray, second: np.ndarray,
                        skewed: bool) -> tuple[str | None, float | None]:
-    """Welch's t-test of the means, or Mann-Whitney U for a skewed variable."""
+    """Welch's t-test of the means, or Mann-Whitney U for a skewed variable, on the values
+    rounded to 9 decimals (so that values equal but for the order of a sum, as two engines
+    compute MME, tie as they should)."""
     from scipy import stats
+
+    first, second = np.round(first, 9), np.round(second, 9)
 
     if skewed:
         if not (len(first) and len(second)):

@@ -241,8 +241,8 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "test": "The test of the difference between the two groups: Welch's t-test, "
             "Mann-Whitney U, Chi-squared (Yates-corrected for 2 x 2), or Fisher's exact "
             "(a 2 x 2 table with an expected count or a group under 5).",
-            "p_value": "Its two-sided p-value; empty on the ALL rows and where the test is not "
-            "defined.",
+            "p_value": "Its two-sided p-value (a continuous variable's on its values rounded "
+            "to 9 decimals); empty on the ALL rows and where the test is not defined.",
             "display_order": "The row's place in Table 1."}),
     "outcomes_wide": (
         "The outcomes one row per patient, a column per parameter and visit "

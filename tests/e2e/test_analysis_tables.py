@@ -68,7 +68,8 @@ def test_continuous_rows_are_the_patients_statistics(demo_load, table_one, varia
                   if variable in SKEWED else
                   f"{one_decimal(values.mean())} ({one_decimal(values.std(ddof=1))})")
         assert row["summary"] == wanted
-    first, second = (members(frame, g)[variable].dropna().astype(float) for g in GROUPS)
+    first, second = (members(frame, g)[variable].dropna().astype(float).round(9)
+                     for g in GROUPS)
     p_value = (stats.mannwhitneyu(first, second).pvalue if variable in SKEWED else
                stats.ttest_ind(first, second, equal_var=False).pvalue)
     assert table_one[(variable, None, "NI_USGDN")]["p_value"] == pytest.approx(p_value)
