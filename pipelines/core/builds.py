@@ -107,15 +107,11 @@ def exclusion(manifest: dict, unchanged: list[str]) -> list[str]:
     return ["--exclude", " ".join(names)] if names else []
 
 
-def check_id(asset: str, check: str) -> str:
-    """How the record names a check: its asset key (as Dagster writes it) and its name."""
-    return f"{asset}:{check}"
-
-
 def carried_over(previous: dict | None, ran: dict[str, dict],
                  selected: list[str]) -> dict[str, dict]:
     """The recorded results (``{"passed": bool, "severity": ...}``) of the selected checks this
-    build did not run; none when no build is recorded or everything was built."""
+    build did not run, each named as Dagster writes a check key (``asset:check``); none when
+    no build is recorded or everything was built."""
     if previous is None:
         return {}
     results = previous.get("checks", {})

@@ -56,11 +56,18 @@ class Variable:
 
 
 def variables() -> list[Variable]:
-    """Table 1's variables in its order (NI types apart: a level each, see ni_type_rows)."""
+    """Table 1's variables after the group sizes, in its order: the treatment (NI types, a
+    level per NI code, see ni_type_rows) before the baseline scores."""
     return [Variable("age_at_index"), Variable("sex", tuple(code_list("sex"))),
             Variable("mastectomy_side", tuple(code_list("mastectomy_side"))),
             Variable("months_since_mastectomy"), Variable("usgdn_sessions"),
+            Variable(NI_TYPE, neural_intervention_codes()),
             *(Variable(f"baseline:{code}") for code in parameter_order())]
+
+
+def variable_names() -> list[str]:
+    """Every variable of Table 1, the group sizes first."""
+    return [PATIENTS, *(variable.name for variable in variables())]
 
 
 def patients_frame(con: duckdb.DuckDBPyConnection, patients: str,
@@ -183,7 +190,8 @@ def level_rows(groups: dict[str, pl.DataFrame], name: str, column: pl.Expr,
 def ni_type_rows(groups: dict[str, pl.DataFrame]) -> list[dict]:
     """A level per NI code, each had or not had by every patient (a 2 x 2 test each)."""
     rows = []
-    for code in neural_intervention_codes():
+    (ni_type,) = (variable for variable in variables() if variable.name == NI_TYPE)
+    for code in ni_type.levels:
         had = pl.col("ni_types").fill_null("").str.split(",").list.contains(code)
         rows += level_rows(groups, NI_TYPE, pl.col("group_code"), (code, f"no {code}"),
                            {code: had, f"no {code}": ~had})
@@ -196,14 +204,14 @@ def baseline_characteristics(frame: pl.DataFrame) -> pl.DataFrame:
     rows = [_row(group, PATIENTS, None, n=part.height, n_missing=0, summary=str(part.height))
             for group, part in groups.items()]
     for variable in variables():
-        if variable.continuous:
+        if variable.name == NI_TYPE:
+            rows += ni_type_rows(groups)
+        elif variable.continuous:
             rows += continuous_rows(groups, variable.name)
         else:
             rows += level_rows(groups, variable.name, pl.col(variable.name), variable.levels,
                                {level: pl.col(variable.name) == level
                                 for level in variable.levels})
-        if variable.name == "usgdn_sessions":  # the treatment, before the baseline scores
-            rows += ni_type_rows(groups)
     for order, row in enumerate(rows):
         row["display_order"] = order
     return pl.DataFrame(rows, schema=COLUMNS, orient="row")

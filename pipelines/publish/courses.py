@@ -33,6 +33,16 @@ def course_rows_sql(outcomes: str, patients: str) -> str:
         ORDER BY o.group_code, o.param_code, o.patient_key, o.visit_order"""
 
 
+def visit_points(rows: pd.DataFrame, visits: Sequence[str],
+                 columns: Sequence[str] = ("mean", "sd")) -> tuple[np.ndarray, ...]:
+    """One group's ``columns`` of group_summary at each of ``visits``, NaN where it has no
+    row: a plotted line breaks there rather than joining the visits on either side (Group 2
+    has no POST_NI)."""
+    at = rows.drop_duplicates("visit_code").set_index("visit_code").reindex(list(visits))
+    return tuple(pd.to_numeric(at[column], errors="coerce").to_numpy(dtype=float)
+                 for column in columns)
+
+
 def patient_lines(rows: pd.DataFrame, visits: Sequence[str]) -> np.ndarray:
     """One row per patient, a column per visit: the patient's values, NaN where none (a line
     breaks there)."""
@@ -56,8 +66,6 @@ def plot_courses(courses: pd.DataFrame, group_summary: pd.DataFrame, param_code:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from pipelines.publish.report import visit_points
-
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     try:
@@ -67,12 +75,9 @@ def plot_courses(courses: pd.DataFrame, group_summary: pd.DataFrame, param_code:
             colour = names["styles"].get(group_code, {}).get("color", "#333333")
             summary = group_summary[(group_summary["group_code"] == group_code)
                                     & (group_summary["param_code"] == param_code)]
-            mean, _ = visit_points(summary, visits)
+            (mean,) = visit_points(summary, visits, ["mean"])
             if banded(names["sizes"], group_code):
-                at = summary.drop_duplicates("visit_code").set_index("visit_code").reindex(
-                    list(visits))
-                low, middle, high = (pd.to_numeric(at[c], errors="coerce").to_numpy(float)
-                                     for c in ("q1", "median", "q3"))
+                low, middle, high = visit_points(summary, visits, ["q1", "median", "q3"])
                 axes.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0)
                 axes.plot(x, middle, color=colour, linewidth=2, marker="o", markersize=4)
             else:

@@ -30,7 +30,7 @@ from pipelines.core.reference import (
 )
 from pipelines.core.tables import PUBLISHED_COLUMNS, wide_columns
 from pipelines.core.warehouse import FILE_STATUSES
-from pipelines.publish.baseline import NI_TYPE, PATIENTS, SKEWED
+from pipelines.publish.baseline import SKEWED, variable_names
 from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
 
 MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"
@@ -100,12 +100,6 @@ def wide_descriptions() -> dict[str, str]:
     """outcomes_wide's value columns, each named for its parameter and visit."""
     return {column: f"{parameters()[param].label}: {visit_names()[visit]}"
             for column, (param, visit) in wide_columns().items()}
-
-
-def _variables() -> str:
-    return ", ".join((PATIENTS, "age_at_index", "sex", "mastectomy_side",
-                      "months_since_mastectomy", "usgdn_sessions", NI_TYPE,
-                      *(f"baseline:{code}" for code in parameter_order())))
 
 
 REFERENCE_DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
@@ -223,8 +217,9 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "(NI_USGDN, USGDN_ONLY and ALL): a row per group, variable and level, as a clinical "
         "paper's first table lists them.", {
             "group_code": "NI_USGDN (Group 1), USGDN_ONLY (Group 2), or ALL (both).",
-            "variable": f"The characteristic: {_variables()}. baseline:<param_code> is the "
-            "patient's baseline value of the parameter; patients gives the group sizes.",
+            "variable": f"The characteristic: {', '.join(variable_names())}. "
+            "baseline:<param_code> is the patient's baseline value of the parameter; patients "
+            "gives the group sizes.",
             "level": "The level of a categorical variable (for ni_type an NI code: the "
             "patients who had it); empty for a continuous one.",
             "n": "Patients with a value (patients: the group's size).",

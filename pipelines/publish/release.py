@@ -192,7 +192,8 @@ def summarise_patients(con: duckdb.DuckDBPyConnection) -> None:
     con.register("baseline_frame", baseline.baseline_characteristics(frame).to_arrow())
     _insert(con, "baseline_characteristics", "SELECT * FROM baseline_frame")
     con.unregister("baseline_frame")
-    _insert(con, "outcomes_wide", summaries.outcomes_wide_sql("main.patients", "main.outcomes"))
+    _insert(con, "outcomes_wide", summaries.outcomes_wide_sql(
+        "main.patients", "main.outcomes", PATIENT_TABLES["patients"]))  # the patients' order
 
 
 def report_tables(database: Path) -> dict:

@@ -307,15 +307,6 @@ def group_summary_section(group_summary: pd.DataFrame) -> dict:
             "visits": visits, "parameters": parameters}
 
 
-def visit_points(rows: pd.DataFrame, visits: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """One group's means and SDs at each of ``visits``, NaN where it has no row: a plotted
-    line breaks there rather than joining the visits on either side (Group 2 has no
-    POST_NI)."""
-    at = rows.drop_duplicates("visit_code").set_index("visit_code").reindex(list(visits))
-    return (pd.to_numeric(at["mean"], errors="coerce").to_numpy(dtype=float),
-            pd.to_numeric(at["sd"], errors="coerce").to_numpy(dtype=float))
-
-
 def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequence[str]
                    ) -> bytes:
     """PNG of the group means ± SD of one parameter across the visits, a line per group."""
@@ -330,7 +321,8 @@ def plot_parameter(group_summary: pd.DataFrame, param_code: str, visits: Sequenc
         groups = _ranked(of_param["group_code"], GROUP_ORDER)
         handles, labels = [], []
         for index, group_code in enumerate(groups):
-            mean, sd = visit_points(of_param[of_param["group_code"] == group_code], visits)
+            mean, sd = courses.visit_points(of_param[of_param["group_code"] == group_code],
+                                            visits)
             style = GROUP_STYLES.get(group_code, {"marker": "^", "linestyle": "-"})
             # Nudge the groups apart so that their error bars do not hide each other.
             x = np.arange(len(visits), dtype=float) + (index - (len(groups) - 1) / 2) * 0.06

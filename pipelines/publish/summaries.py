@@ -188,16 +188,17 @@ def responder_summary(con: duckdb.DuckDBPyConnection, outcomes: str,
                  {_order('criterion', [c.criterion for c in criteria])}""")
 
 
-def outcomes_wide_sql(patients: str, outcomes: str) -> str:
+def outcomes_wide_sql(patients: str, outcomes: str, order: str) -> str:
     """One row per patient (every patient of the marts ``patients`` and ``outcomes``, in the
-    patients' published order) with a column per parameter and visit holding its value."""
+    patients' ``order``) with a column per parameter and visit holding its value."""
     values = ",\n               ".join(
         f"max(o.value) FILTER (WHERE o.param_code = '{param}' AND o.visit_code = '{visit}') "
         f'AS "{column}"' for column, (param, visit) in wide_columns().items())
     return f"""
-        SELECT p.patient_key, p.site, p.group_code, p.in_analysis,
-               {values}
-        FROM {patients} AS p
-        LEFT JOIN {outcomes} AS o ON o.site = p.site AND o.mrn = p.mrn
-        GROUP BY p.patient_key, p.site, p.group_code, p.in_analysis, p.mrn
-        ORDER BY p.site, p.mrn"""
+        SELECT * EXCLUDE (mrn) FROM (
+            SELECT p.patient_key, p.site, p.group_code, p.in_analysis, p.mrn,
+                   {values}
+            FROM {patients} AS p
+            LEFT JOIN {outcomes} AS o ON o.site = p.site AND o.mrn = p.mrn
+            GROUP BY p.patient_key, p.site, p.group_code, p.in_analysis, p.mrn)
+        {order}"""

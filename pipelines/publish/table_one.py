@@ -31,8 +31,8 @@ def level_name(variable: str, level: str) -> str:
     """``Sex: female, n (%)``: a categorical level's row label."""
     if variable == NI_TYPE:
         label = procedure_descriptions().get(level, level)
-    else:
-        code = code_list(variable).get(level) if variable in ("sex", "mastectomy_side") else None
+    else:  # a code list's level (baseline.variables)
+        code = code_list(variable).get(level)
         label = code.label if code else level
     return f"{NAMES.get(variable, variable)}: {label}, n (%)"
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from pipelines.core import quality, tables, warehouse
-from pipelines.publish import release, report
+from pipelines.publish import courses, release, report
 
 GENERATED_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -287,7 +287,7 @@ def test_group_summary_has_a_column_per_visit_with_data_and_paper_row_order(dom:
 def test_a_group_without_a_visit_has_a_gap_there_not_a_line_through_it() -> None:
     rows = pd.DataFrame({"visit_code": ["BASELINE", "POST_USGDN"], "mean": [9.2, 1.3],
                          "sd": [0.7, None]})
-    mean, sd = report.visit_points(rows, ["BASELINE", "POST_NI", "POST_USGDN"])
+    mean, sd = courses.visit_points(rows, ["BASELINE", "POST_NI", "POST_USGDN"])
     assert mean[0] == 9.2 and math.isnan(mean[1]) and mean[2] == 1.3
     assert sd[0] == 0.7 and math.isnan(sd[1]) and math.isnan(sd[2])
 

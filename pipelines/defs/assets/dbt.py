@@ -85,7 +85,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             inputs = builds.model_inputs(con, engine.ingest_tables(), config.target)
     manifest = json.loads(dbt_project.manifest_path.read_bytes())
     previous = builds.recorded(target_path) if config.reuse else None
-    changed = builds.changed_tables(previous, inputs) if config.reuse else None
+    changed = builds.changed_tables(previous, inputs)  # None: build everything
     unchanged = builds.unchanged_nodes(manifest, changed)
     builds.forget(target_path)
     # The models whose inputs did not change keep the tables the last build made. The marts
@@ -108,15 +108,15 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                                       *builds.exclusion(manifest, unchanged)],
                                      context=context, target_path=target_path).stream():
                     if isinstance(event, dg.AssetCheckResult):
-                        ran[check_id(event.asset_key, event.check_name)] = {
-                            "passed": event.passed, "severity": event.severity.value}
+                        key = dg.AssetCheckKey(event.asset_key, event.check_name)
+                        ran[key.to_user_string()] = {"passed": event.passed,
+                                                     "severity": event.severity.value}
                     yield event
         finally:
             engine.protect_spark_folders(config)
     engine.attach_built_models(config)
     # The tests of the models not rebuilt were not run: their recorded results stand.
-    selected = {check_id(key.asset_key, key.name): key
-                for key in context.selected_asset_check_keys}
+    selected = {key.to_user_string(): key for key in context.selected_asset_check_keys}
     carried = builds.carried_over(previous if changed is not None else None, ran,
                                   list(selected))
     for check, result in carried.items():
@@ -127,7 +127,3 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                                   metadata={"rebuilt": False})
     if context.selected_asset_keys == set(context.assets_def.keys):  # not a subset from the UI
         builds.record(target_path, {**inputs, "checks": {**carried, **ran}})
-
-
-def check_id(asset_key: dg.AssetKey, check_name: str) -> str:
-    return builds.check_id(asset_key.to_user_string(), check_name)
