@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 
 SOURCES = ("patients", "procedures", "questionnaires", "medications")
@@ -26,6 +28,21 @@ def seed_columns(name: str) -> list[str]:
     """A seed's columns, as its header names them."""
     with seed_path(name).open(newline="", encoding="utf-8") as handle:
         return next(csv.reader(handle))
+
+
+# dbt's column types of the seeds (dbt_project.yml) as DuckDB names them.
+DUCKDB_TYPES = {"string": "VARCHAR", "integer": "INTEGER", "double": "DOUBLE",
+                "boolean": "BOOLEAN"}
+
+
+@cache
+def seed_column_types(name: str) -> dict[str, str]:
+    """A seed's columns in its header's order, each with the DuckDB type of the column type
+    dbt_project.yml gives it (text when it gives none)."""
+    project = yaml.safe_load((SEEDS_DIR.parent / "dbt_project.yml").read_text(encoding="utf-8"))
+    declared = project["seeds"]["pmps"].get(name, {}).get("+column_types", {})
+    return {column: DUCKDB_TYPES[declared.get(column, "string")]
+            for column in seed_columns(name)}
 
 
 def _read_seed(name: str) -> list[dict[str, str]]:

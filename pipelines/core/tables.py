@@ -5,23 +5,16 @@ and the exports read them."""
 from __future__ import annotations
 
 from pipelines.core import warehouse
-from pipelines.core.reference import parameter_order, seed_columns, visit_orders
+from pipelines.core.reference import parameter_order, seed_column_types, visit_orders
 from pipelines.core.warehouse import Columns
 
 # The reference data an analyst reads the codes with, published from the seeds as they are:
-# published table -> seed. Their columns are the seeds' headers; numbers are typed below, every
-# other column is text.
+# published table -> seed. Their columns and types are the seeds' (reference.seed_column_types).
 REFERENCE_TABLES = {
     "ref_visits": "visits", "ref_parameters": "parameters",
     "ref_responder_criteria": "responder_criteria", "ref_score_categories": "score_categories",
     "ref_code_lists": "code_lists", "ref_questionnaire_codebook": "questionnaire_codebook",
     "ref_mme_factors": "mme_factors",
-}
-SEED_NUMBER_TYPES = {
-    "visit_order": "INTEGER", "display_order": "INTEGER", "item_order": "INTEGER",
-    "min_value": "INTEGER", "max_value": "INTEGER", "score_min": "DOUBLE",
-    "score_max": "DOUBLE", "threshold": "DOUBLE", "min_score": "DOUBLE",
-    "max_score": "DOUBLE", "factor": "DOUBLE",
 }
 
 
@@ -102,9 +95,8 @@ PUBLISHED_COLUMNS: dict[str, Columns] = {
     },
 }
 
-PUBLISHED_COLUMNS.update({
-    table: {column: SEED_NUMBER_TYPES.get(column, "VARCHAR") for column in seed_columns(seed)}
-    for table, seed in REFERENCE_TABLES.items()})
+PUBLISHED_COLUMNS.update({table: seed_column_types(seed)
+                          for table, seed in REFERENCE_TABLES.items()})
 
 # CREATE TABLE column lists, made from the declaration above.
 TABLE_DDL: dict[str, str] = {table: warehouse.column_ddl(columns)

@@ -152,6 +152,21 @@ def test_loading_the_same_folder_again_gives_the_same_tables(demo_load, tmp_path
         1: ["loaded"] * 4, 2: ["loaded"] * 4}
 
 
+def test_a_warehouse_built_before_a_seed_gained_a_column_loads(demo_load, tmp_path):
+    """A warehouse whose seed table lacks a column the seed file has now (visits before
+    visit_name) loads: every build recreates the seeds instead of reloading the old table."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(demo_load.warehouse, warehouse, symlinks=True)
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"))
+    con.execute("ALTER TABLE reference.visits DROP COLUMN visit_name")
+    con.close()
+    (warehouse / "dbt_target" / "model_inputs.json").unlink()  # as after a change of the project
+    run_pmps("load", "--landing", str(demo_load.landing), "--warehouse", str(warehouse),
+             cwd=tmp_path)
+    columns = read_table(warehouse / "warehouse.duckdb", "DESCRIBE reference.visits")
+    assert "visit_name" in set(columns["column_name"])
+
+
 def test_dagster_definitions_validate():
     dagster = PROJECT_ROOT / ".venv" / "bin" / "dagster"
     executable = str(dagster) if dagster.exists() else "dagster"
