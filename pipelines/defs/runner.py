@@ -23,8 +23,8 @@ from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
 from pipelines.core.warehouse import WarehouseBusy, ensure_warehouse_dir
 from pipelines.defs.assets.dbt import dbt_target_path, warehouse_models
 from pipelines.defs.assets.publish import analytics_database
-from pipelines.defs.hooks import PROGRESS_LOGGER
 from pipelines.defs.processes import stop_children_on_sigterm
+from pipelines.defs.progress import PROGRESS_LOGGER
 from pipelines.publish.issue_log import first_of_each_rule
 from pipelines.publish.release import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML, current_release
 

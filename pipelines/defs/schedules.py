@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from pipelines.defs.jobs import nightly_load
+from pipelines.defs.jobs import NIGHTLY_LOAD
 
 NIGHTLY_CRON = "0 2 * * *"
 
 
 def nightly_schedule(timezone: str = "UTC") -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
-        name="nightly_load_schedule", job=nightly_load, cron_schedule=NIGHTLY_CRON,
+        name="nightly_load_schedule", job_name=NIGHTLY_LOAD, cron_schedule=NIGHTLY_CRON,
         execution_timezone=timezone, default_status=dg.DefaultScheduleStatus.STOPPED,
         description="Runs nightly_load at 02:00 every day ($PMPS_SCHEDULE_TIMEZONE, default UTC).")

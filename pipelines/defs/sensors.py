@@ -9,7 +9,7 @@ import json
 
 import dagster as dg
 
-from pipelines.defs.jobs import nightly_load
+from pipelines.defs.jobs import NIGHTLY_LOAD
 from pipelines.defs.resources import PmpsSettings
 from pipelines.ingest.landing import scan_landing
 
@@ -23,7 +23,7 @@ def run_key_for(hashes: set[str]) -> str:
     return hashlib.sha256(",".join(sorted(hashes)).encode()).hexdigest()[:32]
 
 
-@dg.sensor(job=nightly_load, minimum_interval_seconds=300,
+@dg.sensor(job_name=NIGHTLY_LOAD, minimum_interval_seconds=300,
            default_status=dg.DefaultSensorStatus.STOPPED,
            description="Starts nightly_load when the landing folder has new or changed files.")
 def landing_folder_sensor(context: dg.SensorEvaluationContext, pmps: PmpsSettings):

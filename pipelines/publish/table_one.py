@@ -3,6 +3,8 @@ per variable or level and a column per group, then the test of the two groups.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from pipelines.core.reference import code_list, parameters, procedure_descriptions
@@ -28,30 +30,57 @@ def variable_name(variable: str) -> str:
 
 
 def level_name(variable: str, level: str) -> str:
-    """``Sex: female, n (%)``: a categorical level's row label."""
+    """A categorical level's row label (``female``; an NI type's description)."""
     if variable == NI_TYPE:
-        label = procedure_descriptions().get(level, level)
-    else:  # a code list's level (baseline.variables)
-        code = code_list(variable).get(level)
-        label = code.label if code else level
-    return f"{NAMES.get(variable, variable)}: {label}, n (%)"
+        return procedure_descriptions().get(level, level)
+    code = code_list(variable).get(level)  # a code list's level (baseline.variables)
+    return code.label if code else level
 
 
-def rows(table: pd.DataFrame, groups: list[str]) -> list[tuple[str, list[str], object, object]]:
-    """One row per variable or level: its label, the summary of each of ``groups``, and the
-    p-value and test (from the first study group's row)."""
+@dataclass(frozen=True)
+class Row:
+    """A row of Table 1: a variable (``level`` None), a categorical variable's heading
+    (``heading``) or one of its levels; the test is on the variable's row, or on each level's
+    when each level is tested on its own (the NI types: had it or not)."""
+
+    label: str
+    summaries: list[str]
+    p_value: object
+    test: object
+    is_level: bool = False
+
+
+def rows(table: pd.DataFrame, groups: list[str]) -> list[Row]:
+    """Table 1 as tableone lays it out: a row per continuous variable; a categorical
+    variable's heading, ``n (%)``, then a row per level; the p-value and test from the first
+    study group's row."""
     compared = next((g for g in GROUP_ORDER if g in groups), None)
     ordered = table.sort_values("display_order", kind="stable")
     cells: dict[tuple[str, object], dict] = {}
     for row in ordered.itertuples(index=False):
         level = None if pd.isna(row.level) else row.level
         cells.setdefault((row.variable, level), {})[row.group_code] = row
-    shown = []
+    shown: list[Row] = []
+    headed: set[str] = set()
     for (variable, level), by_group in cells.items():
-        label = variable_name(variable) if level is None else level_name(variable, level)
         first = by_group.get(compared)
-        shown.append((label, [str(by_group[g].summary) if g in by_group else "NA"
-                              for g in groups],
-                      None if first is None else first.p_value,
-                      None if first is None else first.test))
+        p_value, test = (None, None) if first is None else (first.p_value, first.test)
+        summaries = [str(by_group[g].summary) if g in by_group else "NA" for g in groups]
+        if level is None:
+            shown.append(Row(variable_name(variable), summaries, p_value, test))
+            continue
+        tested_per_level = variable == NI_TYPE
+        if variable not in headed:
+            headed.add(variable)
+            shown.append(Row(categorical_name(variable), ["" for _ in groups],
+                             None if tested_per_level else p_value,
+                             None if tested_per_level else test))
+        shown.append(Row(level_name(variable, level), summaries,
+                         p_value if tested_per_level else None,
+                         test if tested_per_level else None, is_level=True))
     return shown
+
+
+def categorical_name(variable: str) -> str:
+    """``Sex, n (%)``: the heading row of a categorical variable."""
+    return f"{NAMES.get(variable, variable)}, n (%)"

@@ -155,3 +155,22 @@ def test_table_one_is_published_as_csv_and_in_the_report(demo_load):
     assert page.index("study-flow-section") < page.index("baseline-characteristics-section") \
         < page.index("group-summary-section")
     assert "Age at index (years), mean (SD)" in page
+
+
+def test_the_demo_report_is_compact_on_a_phone(demo_load, tmp_path):
+    """The published report of the twenty patients at 375 px: under 16 000 px tall as it
+    opens (long sections folded), nothing wider than the phone with every section unfolded,
+    the plots' text readable, and Table 1's group columns as cards."""
+    from pipelines.publish import plots
+    from tests import browser
+
+    page = (demo_load.warehouse / "published" / "report.html").read_text(encoding="utf-8")
+    (dumped,) = browser.finish([browser.measure(page, browser.PHONE[0], tmp_path)])
+    phone = browser.layout_of(dumped)
+    assert 3_000 < phone.height < 16_000
+    assert phone.right_edge <= browser.PHONE[0]
+    # ten plots (group means and courses, five parameters), each the phone drawing
+    assert len(phone.images) == 10
+    assert {natural for _, natural in phone.images} == {plots.PHONE.width_px}
+    shown_pt_px = min(shown / natural for shown, natural in phone.images) * plots.DPI / 72
+    assert shown_pt_px * plots.PHONE.text_pt >= plots.READABLE_PX

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from pipelines.defs import progress
 from tests.e2e.attack import (
     environment,
     landing_digest,
@@ -26,23 +27,26 @@ from tests.e2e.regression import differences, snapshot
 
 # ---- crashes ---------------------------------------------------------------------------------
 
-# After each step, a random 0 to 1.5 s more: the two after ingest__landing_files and
-# ingest__questionnaires land in ingestion, the two after load_issues in dbt's build, the one
-# after study_tables in the structure and guard checks, the one after the guard in the
+# After each step's progress line, a random 0 to 1.5 s more: the two after the landing files
+# and the questionnaires land in ingestion, the two after the load issues in dbt's build, the
+# one after the study tables in the structure and guard checks, the one after the guard in the
 # release's switch.
-STEPS_TO_KILL_AFTER = ["ingest__landing_files", "ingest__questionnaires",
-                       "ingest__load_issues", "ingest__load_issues",
-                       "published__study_tables", "published__study_tables_publish_guard"]
+STEPS_TO_KILL_AFTER = [("step", "ingest: landing files"), ("step", "ingest: questionnaires"),
+                       ("step", "ingest: load issues"), ("step", "ingest: load issues"),
+                       ("step", "published: study tables"),
+                       ("check", "published: study tables, publish guard")]
 
 
-def kill_during(landing: Path, warehouse: Path, after_step: str, delay: float) -> None:
-    """Start a load and SIGKILL its whole process group ``delay`` s after ``after_step``."""
+def kill_during(landing: Path, warehouse: Path, after_step: tuple[str, str],
+                delay: float) -> None:
+    """Start a load and SIGKILL its whole process group ``delay`` s after the progress line
+    of ``after_step`` (its kind and readable name)."""
     process = subprocess.Popen(
         pmps_command("load", "--landing", str(landing), "--warehouse", str(warehouse)),
         cwd=warehouse.parent, env=environment(), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True)
     for line in process.stdout:
-        if line.strip() == f"done  {after_step}":
+        if line.rstrip("\n") == progress.line(*after_step):
             time.sleep(delay)
             break
     try:
@@ -112,7 +116,7 @@ def test_sigterm_stops_the_loads_dbt_too(tmp_path):
                                env=environment(PMPS_WAREHOUSE_DIR=str(warehouse)),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
-        if line.strip() == "done  ingest__load_issues":  # dbt starts now
+        if line.rstrip("\n") == progress.line("step", "ingest: load issues"):  # dbt next
             time.sleep(2)
             break
     process.send_signal(signal.SIGTERM)

@@ -8,7 +8,7 @@ import math
 import duckdb
 import pandas as pd
 
-from pipelines.publish import courses, report
+from pipelines.publish import courses, plots
 
 
 def tiny_outcomes(con: duckdb.DuckDBPyConnection, group_2_patients: int) -> None:
@@ -75,7 +75,8 @@ def test_the_page_has_a_course_figure_per_parameter_with_alt_text():
                          "param_code": ["NRS"] * 2, "visit_code": ["BASELINE"] * 2,
                          "value": [8.0, 10.0]})
     sizes = pd.DataFrame({"group_code": ["NI_USGDN", "USGDN_ONLY"], "patients": [2, 1]})
-    section = report.courses_section(rows, sizes, summary)
+    section = plots.courses_section(rows, sizes, summary)
     assert [f["param_code"] for f in section["figures"]] == ["NRS", "DASH"]
     assert all("each patient's values" in f["alt"] for f in section["figures"])
-    assert all(len(f["png"]) > 1000 for f in section["figures"])
+    assert all(len(f[layout]["png"]) > 1000 for f in section["figures"]
+               for layout in ("desktop", "phone"))
