@@ -8,18 +8,18 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f)
 
-.PHONY: demo test test-unit test-spark lint dbt-parse dev bench docs clean
+.PHONY: demo test test-unit test-spark lint dbt-parse dev dashboard bench docs clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dashboard]'
 	touch $@
 
 # pyspark and dbt-spark for `engine: spark`; only `make test-spark` and `make bench` with
 # `BENCH_ARGS=--engine spark` need them (and Java 17).
 $(SPARK_INSTALLED): $(INSTALLED)
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dashboard,spark]'
 	touch $@
 
 # The dbt manifest is prepared once here, never at import time. The target is the one a load
@@ -65,6 +65,12 @@ bench: $(MANIFEST)
 # data/warehouse/dagster_home (as for `pmps load`). SIGTERM or Ctrl-C stops all of it.
 dev: $(MANIFEST)
 	$(BIN)/pmps dev
+
+# The example dashboard on the published warehouse (http://localhost:8501; Ctrl-C stops it).
+# PMPS_WAREHOUSE_DIR names another warehouse folder.
+dashboard: $(INSTALLED)
+	PMPS_WAREHOUSE_DIR=$${PMPS_WAREHOUSE_DIR:-$(abspath data/warehouse)} $(BIN)/streamlit run \
+		dashboards/streamlit_app.py --server.headless true --browser.gatherUsageStats false
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
