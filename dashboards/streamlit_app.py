@@ -1,5 +1,9 @@
 """A dashboard of the published warehouse: `make dashboard` (http://localhost:8501).
 
+It stands alone, as a dashboard of its own would: it imports nothing from the pipeline and
+knows only the published tables and the warehouse folder's layout (``current`` names the
+published release).
+
 It reads what a load publishes, never the warehouse a load writes: the curated tables of
 ``analytics.duckdb`` (opened read-only for each query and closed at once) and the Parquet
 exports of ``published/parquet/``. Each page view resolves ``current`` first, so the page
@@ -28,10 +32,10 @@ def current_release(warehouse: Path) -> Path | None:
 
 
 @st.cache_data(max_entries=64)
-def query(release: str, sql: str) -> pd.DataFrame:
+def query(release: str, sql: str, parameters: tuple = ()) -> pd.DataFrame:
     """A query of one release's ``analytics.duckdb``, read-only, connection closed after."""
     with duckdb.connect(str(Path(release) / "analytics.duckdb"), read_only=True) as con:
-        return con.execute(sql).df()
+        return con.execute(sql, list(parameters)).df()
 
 
 @st.cache_data(max_entries=64)
@@ -42,13 +46,14 @@ def parquet(release: str, table: str) -> pd.DataFrame:
 
 def group_means(release: str, param_code: str) -> pd.DataFrame:
     """A parameter's group means per visit, the visits named and in the study's order."""
-    return query(release, f"""
+    return query(release, """
         SELECT v.visit_order, v.visit_name AS visit, coalesce(g.short_label, 'All') AS grp,
                s.mean, s.mean_sd, s.n
         FROM group_summary s
         JOIN ref_visits v USING (visit_code)
         LEFT JOIN ref_code_lists g ON g.list_name = 'group_code' AND g.code = s.group_code
-        WHERE s.param_code = '{param_code}' ORDER BY s.group_code = 'ALL', grp, v.visit_order""")
+        WHERE s.param_code = ? ORDER BY s.group_code = 'ALL', grp, v.visit_order""",
+                 (param_code,))
 
 
 def means_chart(means: pd.DataFrame, title: str) -> alt.Chart:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,6 @@ from pipelines.publish.formatting import (
     GROUPS_NOTE,
     NO_OUTCOMES,
     STUDY_GROUPS,
-    VISIT_NAMES,
     group_label,
     parameter_label,
     parameter_name,
@@ -52,9 +52,6 @@ class Layout:
     @property
     def width_px(self) -> int:
         return round(self.width_in * DPI)
-
-    def size_px(self, height_in: float) -> tuple[int, int]:
-        return self.width_px, round(height_in * DPI)
 
 
 DESKTOP = Layout("desktop", 5.6, 3.6, panel_in=3.2, text_pt=9, stacked=False)
@@ -134,8 +131,8 @@ def draw_group_means(group_summary: pd.DataFrame, param_code: str, visits: Seque
 def draw_courses(rows: pd.DataFrame, group_summary: pd.DataFrame, param_code: str,
                  groups: Sequence[str], visits: Sequence[str], names: dict,
                  layout: Layout = DESKTOP):
-    """One parameter's courses: a panel per group (``names``: the labels of groups, visits
-    and the parameter, and the groups' sizes), side by side or stacked. A panel's axis holds
+    """One parameter's courses: a panel per group (``names``: the labels of the groups and
+    the parameter, and the groups' sizes), side by side or stacked. A panel's axis holds
     the visits its group has values at, so a patient's line joins the visits the group was
     seen at (Group 2, never at POST_NI, goes from baseline to after USGDN), and breaks only
     where the patient has no value at one of them."""
@@ -147,7 +144,8 @@ def draw_courses(rows: pd.DataFrame, group_summary: pd.DataFrame, param_code: st
         colour = GROUP_STYLES.get(group_code, {}).get("color", "#333333")
         summary = group_summary[(group_summary["group_code"] == group_code)
                                 & (group_summary["param_code"] == param_code)]
-        seen = [v for v in visits if v in set(summary["visit_code"])]
+        at = set(summary["visit_code"])
+        seen = [v for v in visits if v in at]
         x = np.arange(len(seen), dtype=float)
         if courses.banded(names["sizes"], group_code):
             low, middle, high = courses.visit_points(summary, seen, ["q1", "median", "q3"])
@@ -162,7 +160,7 @@ def draw_courses(rows: pd.DataFrame, group_summary: pd.DataFrame, param_code: st
             (mean,) = courses.visit_points(summary, seen, ["mean"])
             axes.plot(x, mean, color=colour, linewidth=2.2, marker="o", markersize=4)
         axes.set_title(names["groups"].get(group_code, group_code), fontsize=text + 1)
-        axes.set_xticks(x, [names["visits"].get(v, v) for v in seen], rotation=30,
+        axes.set_xticks(x, [visit_label(v) for v in seen], rotation=30,
                         ha="right", fontsize=text)
         axes.set_xlim(-0.3, max(len(seen) - 0.7, 0.3))
         axes.tick_params(labelsize=text)
@@ -191,8 +189,12 @@ def smallest_text_pt(figure) -> float:
 # ---- the figures as the page embeds them ----------------------------------------------
 
 
-def drawings(key: str, draw: Callable[[Layout], object], height_in: Callable,
-             figures: Figures | None) -> dict:
+def png_size(png: bytes) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header (IHDR, the first chunk)."""
+    return struct.unpack(">II", png[16:24])
+
+
+def drawings(key: str, draw: Callable[[Layout], object], figures: Figures | None) -> dict:
     """A figure's PNG for each layout (taken from ``figures`` when drawn before from the same
     ``key``, a text that says all it shows), base64 with its size in pixels."""
     shown = {}
@@ -200,7 +202,7 @@ def drawings(key: str, draw: Callable[[Layout], object], height_in: Callable,
         def png(layout=layout) -> bytes:
             return png_of(draw(layout))
         data = png() if figures is None else figures.get(f"{layout.name}\n{key}", png)
-        width, height = layout.size_px(height_in(layout))
+        width, height = png_size(data)
         shown[layout.name] = {"png": base64.b64encode(data).decode("ascii"),
                               "width": width, "height": height}
     return shown
@@ -219,7 +221,7 @@ def plots_section(group_summary: pd.DataFrame, figures: Figures | None = None) -
         shown.append({
             "param_code": param_code,
             **drawings(f"{param_code}\n{list(visits)}\n{rows.to_csv(index=False)}", draw,
-                       lambda layout: layout.height_in, figures),
+                       figures),
             "alt": f"{parameter_name(param_code)}: group mean ± SD by visit",
             "caption": f"{parameter_label(param_code)}. Error bars: ± 1 SD "
                        "(none where fewer than 2 patients)."})
@@ -236,20 +238,18 @@ def courses_section(course_rows: pd.DataFrame, group_sizes: pd.DataFrame,
     shown = []
     for param_code in ranked(group_summary["param_code"], PARAM_ORDER):
         names = {"groups": {g: group_label(g, short=True) for g in study_groups},
-                 "visits": VISIT_NAMES, "parameter": parameter_label(param_code),
-                 "sizes": sizes}
+                 "parameter": parameter_label(param_code), "sizes": sizes}
         rows = course_rows[course_rows["param_code"] == param_code]
         summary = group_summary[group_summary["param_code"] == param_code]
 
         def draw(layout, rows=rows, summary=summary, param_code=param_code, names=names):
             return draw_courses(rows, summary, param_code, study_groups, visits, names,
-                                      layout)
+                                layout)
 
         key = (f"courses\n{param_code}\n{list(visits)}\n{sizes}\n"
                f"{rows.to_csv(index=False)}\n{summary.to_csv(index=False)}")
         shown.append({"param_code": param_code,
-                      **drawings(key, draw, lambda layout: courses_height_in(
-                          layout, len(study_groups)), figures),
+                      **drawings(key, draw, figures),
                       "alt": f"{parameter_name(param_code)}: each patient's values over the "
                              "visits, a panel per group, under the group mean",
                       "caption": courses.caption(study_groups, names)})

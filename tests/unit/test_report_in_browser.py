@@ -62,7 +62,7 @@ def test_the_smallest_text_of_every_plot_is_its_layouts(drawing: plots.Layout) -
     summary = study_tables()["group_summary"]
     visits = ["BASELINE", "POST_NI", "POST_USGDN", "FU_3M", "FU_6M"]
     names = {"groups": {"NI_USGDN": "Group 1", "USGDN_ONLY": "Group 2"},
-             "visits": {v: v.title() for v in visits}, "parameter": "NRS pain 0–10",
+             "parameter": "NRS pain 0–10",
              "sizes": {"NI_USGDN": 3, "USGDN_ONLY": 2}}
     rows = summary.rename(columns={"mean": "value"}).assign(patient_key="a")
     for figure in (plots.draw_group_means(summary, "NRS", visits, drawing),
