@@ -4,8 +4,16 @@ and the exports read them."""
 
 from __future__ import annotations
 
+import yaml
+
 from pipelines.core import warehouse
-from pipelines.core.reference import parameter_order, seed_column_types, visit_orders
+from pipelines.core.reference import (
+    DUCKDB_TYPES,
+    SEEDS_DIR,
+    parameter_order,
+    seed_column_types,
+    visit_orders,
+)
 from pipelines.core.warehouse import Columns
 
 # The reference data an analyst reads the codes with, published from the seeds as they are:
@@ -16,6 +24,27 @@ REFERENCE_TABLES = {
     "ref_code_lists": "code_lists", "ref_questionnaire_codebook": "questionnaire_codebook",
     "ref_mme_factors": "mme_factors",
 }
+
+
+# The marts published as dbt builds them take their columns and types from the model's enforced
+# contract (models/marts/<table>.yml), the declaration a dashboard relies on, less the columns a
+# mart keeps for the pipeline's own use (the site's record number).
+MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"
+IDENTIFYING = frozenset({"mrn"})
+
+
+def mart_contract(model: str) -> Columns:
+    """A mart's contract: its columns in order, each with the DuckDB name of its contract type
+    (a contract uses names both engines know: string, which DuckDB creates as VARCHAR)."""
+    document = yaml.safe_load((MARTS_DIR / f"{model}.yml").read_text(encoding="utf-8"))
+    (declared,) = [m for m in document["models"] if m["name"] == model]
+    return {column["name"]: DUCKDB_TYPES[column["data_type"]] for column in declared["columns"]}
+
+
+def mart_columns(model: str) -> Columns:
+    """The published columns of a mart: its contract's, less the identifying ones."""
+    return {name: type_ for name, type_ in mart_contract(model).items()
+            if name not in IDENTIFYING}
 
 
 def wide_column(param_code: str, visit_code: str) -> str:
@@ -31,26 +60,9 @@ def wide_columns() -> dict[str, tuple[str, str]]:
 
 # The published tables and their columns, in order (CONTRACT.md section 4).
 PUBLISHED_COLUMNS: dict[str, Columns] = {
-    "patients": {
-        "patient_key": "VARCHAR", "site": "VARCHAR", "group_code": "VARCHAR",
-        "in_analysis": "BOOLEAN", "exclusion_reason": "VARCHAR", "age_at_index": "INTEGER",
-        "sex": "VARCHAR", "mastectomy_side": "VARCHAR",
-        "months_since_mastectomy": "INTEGER", "ni_types": "VARCHAR",
-        "usgdn_sessions": "INTEGER",
-    },
-    "outcomes": {
-        "patient_key": "VARCHAR", "site": "VARCHAR", "group_code": "VARCHAR",
-        "in_analysis": "BOOLEAN", "visit_code": "VARCHAR", "visit_order": "INTEGER",
-        "study_day": "INTEGER", "param_code": "VARCHAR", "value": "DOUBLE",
-        "category": "VARCHAR", "is_prorated": "BOOLEAN", "phq9_item9_positive": "BOOLEAN",
-        "is_baseline": "BOOLEAN", "baseline_value": "DOUBLE", "change": "DOUBLE",
-        "pct_change": "DOUBLE", "pre_usgdn_value": "DOUBLE",
-        "change_from_pre_usgdn": "DOUBLE",
-    },
-    "questionnaire_items": {
-        "patient_key": "VARCHAR", "site": "VARCHAR", "visit_code": "VARCHAR",
-        "param_code": "VARCHAR", "item": "VARCHAR", "response": "INTEGER",
-    },
+    "patients": mart_columns("patients"),
+    "outcomes": mart_columns("outcomes"),
+    "questionnaire_items": mart_columns("questionnaire_items"),
     "group_summary": {
         "group_code": "VARCHAR", "visit_code": "VARCHAR", "visit_order": "INTEGER",
         "param_code": "VARCHAR", "n": "INTEGER", "mean": "DOUBLE", "sd": "DOUBLE",
@@ -73,10 +85,7 @@ PUBLISHED_COLUMNS: dict[str, Columns] = {
         "in_analysis": "BOOLEAN", "visit_code": "VARCHAR", "visit_order": "INTEGER",
         "criterion": "VARCHAR", "evaluable": "BOOLEAN", "responder": "BOOLEAN",
     },
-    "study_flow": {
-        "site": "VARCHAR", "step": "INTEGER", "stage": "VARCHAR", "reason": "VARCHAR",
-        "n": "INTEGER",
-    },
+    "study_flow": mart_columns("study_flow"),
     "baseline_characteristics": {
         "group_code": "VARCHAR", "variable": "VARCHAR", "level": "VARCHAR", "n": "INTEGER",
         "n_missing": "INTEGER", "mean": "DOUBLE", "sd": "DOUBLE", "median": "DOUBLE",
