@@ -43,8 +43,6 @@ def demo_load(tmp_path_factory) -> LoadedWarehouse:
 @pytest.fixture(scope="session")
 def multisite_loads(tmp_path_factory) -> LoadedWarehouse:
     """The four-site sample: landing/ loaded, then late/ copied in and loaded again."""
-    if not MULTISITE.is_dir():
-        pytest.skip(f"the multi-site sample is not at {MULTISITE}")
     root = tmp_path_factory.mktemp("multisite")
     landing, warehouse = root / "landing", root / "warehouse"
     copy_sample_folder(MULTISITE / "landing", landing)

@@ -15,8 +15,12 @@ import duckdb
 import pandas as pd
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED = PROJECT_ROOT.parent / "shared"
-MULTISITE = SHARED / "samples" / "multisite"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+# A four-site cohort with problems planted on purpose and the tables a load must publish from
+# it (tests/fixtures/multisite/README.md).
+MULTISITE = FIXTURES / "multisite"
+# The output side's shape check (tables, columns, files, no dates), independent of the code.
+CONTRACT_CHECK = FIXTURES / "check_contract.py"
 PSEUDONYM_KEY = "test-pseudonym-key"
 
 
@@ -60,7 +64,7 @@ class LoadedWarehouse:
 
 def copy_sample_folder(source: Path, target: Path) -> None:
     """Copy a sample folder, turning the manifest's symbolic links back into links (a copy of
-    shared/ may have flattened them into small text files holding the target)."""
+    the fixtures may have flattened them into small text files holding the target)."""
     manifest = json.loads((MULTISITE / "manifest.json").read_text())
     links = {f["name"]: f["target"] for f in manifest["files"]
              if f["kind"] == "symlink" and f["folder"] == source.name}

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from pipelines.core.tables import TABLE_DDL
-from tests.e2e.harness import PROJECT_ROOT, SHARED, read_table, run_pmps
+from tests.e2e.harness import CONTRACT_CHECK, PROJECT_ROOT, read_table, run_pmps
 
 # Vas & Pai 2019, the published table: mean (SD) per group and visit.
 PUBLISHED_TABLE = {
@@ -88,10 +88,7 @@ def test_load_reports_what_it_loaded(demo_load):
 
 
 def test_published_outputs_hold_the_contract(demo_load):
-    checker = SHARED / "tools" / "check_contract.py"
-    if not checker.is_file():
-        pytest.skip(f"{checker} is not here")
-    result = subprocess.run([sys.executable, str(checker), str(demo_load.warehouse)],
+    result = subprocess.run([sys.executable, str(CONTRACT_CHECK), str(demo_load.warehouse)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("contract: holds")

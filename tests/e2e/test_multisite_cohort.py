@@ -1,5 +1,5 @@
 """The four-site sample with planted problems, loaded twice through the real pipeline and
-compared cell by cell with the tables the contract expects (shared/samples/multisite)."""
+compared cell by cell with the tables the contract expects (tests/fixtures/multisite)."""
 
 from __future__ import annotations
 

@@ -61,8 +61,6 @@ def published_links(warehouse: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def loads(tmp_path_factory) -> dict[str, list]:
-    if not MULTISITE.is_dir():
-        pytest.skip(f"the multi-site sample is not at {MULTISITE}")
     root = tmp_path_factory.mktemp("reuse")
     shutil.copytree(MULTISITE / "extra", root / "extra")
     configs = {"reused": MULTISITE / "config.yaml", "rechecked": root / "recheck.yaml"}

@@ -16,8 +16,6 @@ from tests.spark.loads import ENGINES, load
 @pytest.fixture(scope="module")
 def multisite(tmp_path_factory) -> dict[str, list[dict]]:
     """The sample's two loads on each engine: {engine: [tables of load 1, of load 2]}."""
-    if not MULTISITE.is_dir():  # as the end-to-end tests of the sample do
-        pytest.skip(f"the multi-site sample is not at {MULTISITE}")
     root = tmp_path_factory.mktemp("multisite")
     copy_sample_folder(MULTISITE / "landing", root / "landing")
     shutil.copytree(MULTISITE / "extra", root / "extra")
