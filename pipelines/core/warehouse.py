@@ -34,6 +34,16 @@ def column_ddl(columns: Columns) -> str:
     return ", ".join(f'"{name}" {type_}' for name, type_ in columns.items())
 
 
+# The polars type of each DuckDB type a table declared here uses, for frames written into it.
+POLARS_TYPES = {"INTEGER": pl.Int32, "VARCHAR": pl.String, "DATE": pl.Date,
+                "TIMESTAMP": pl.Datetime("us"), "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64}
+
+
+def polars_schema(columns: Columns) -> dict[str, pl.DataType]:
+    """The polars schema of a frame bound for a table of ``columns``, in the same order."""
+    return {name: POLARS_TYPES[type_] for name, type_ in columns.items()}
+
+
 def quoted(names: Iterable[str]) -> str:
     """A select list of ``names``, each quoted ("column" is a keyword)."""
     return ", ".join(f'"{name}"' for name in names)

@@ -27,6 +27,7 @@ from pipelines.core.config import Config
 from pipelines.core.issues import Issue, issues_frame, with_severity
 from pipelines.core.pseudonym import load_key, patient_key
 from pipelines.core.reference import SOURCES
+from pipelines.core.warehouse import LANDING_FILES_COLUMNS, polars_schema
 from pipelines.ingest import reuse
 from pipelines.ingest.landing import (
     LOADED,
@@ -122,12 +123,7 @@ def landing_files_frame(load_id: int, started_at: dt.datetime, files: list[Landi
         "rows_loaded": 0, "rows_rejected": f.rows_read if f.status == REJECTED else 0,
         "loaded_at": started_at, "staged_as": staged.get(f.file_name),
         "check_key": keys.get(f.file_name)} for f in files],
-        schema={"load_id": pl.Int32, "file_name": pl.String, "source": pl.String,
-                "site": pl.String, "export_date": pl.Date, "sha256": pl.String,
-                "status": pl.String, "rule": pl.String, "message": pl.String,
-                "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_rejected": pl.Int32,
-                "loaded_at": pl.Datetime("us"), "staged_as": pl.String,
-                "check_key": pl.String})
+        schema=polars_schema(LANDING_FILES_COLUMNS))
 
 
 class Stage:

@@ -29,6 +29,8 @@ import numpy as np
 import polars as pl
 
 from pipelines.core.reference import code_list, neural_intervention_codes, parameter_order
+from pipelines.core.tables import PUBLISHED_COLUMNS
+from pipelines.core.warehouse import polars_schema
 from pipelines.publish.summaries import ALL_GROUPS, GROUP_ORDER, round_half_away
 
 GROUPS_COMPARED = [group for group in GROUP_ORDER if group != ALL_GROUPS]
@@ -37,12 +39,7 @@ NI_TYPE = "ni_type"
 SKEWED = frozenset({"months_since_mastectomy", "usgdn_sessions", "baseline:MME"})
 SMALL = 5  # tableone's bound on an expected count (or a group) for the chi-squared test
 
-COLUMNS = {
-    "group_code": pl.Utf8, "variable": pl.Utf8, "level": pl.Utf8, "n": pl.Int32,
-    "n_missing": pl.Int32, "mean": pl.Float64, "sd": pl.Float64, "median": pl.Float64,
-    "q1": pl.Float64, "q3": pl.Float64, "count": pl.Int32, "pct": pl.Float64,
-    "summary": pl.Utf8, "test": pl.Utf8, "p_value": pl.Float64, "display_order": pl.Int32,
-}
+COLUMNS = polars_schema(PUBLISHED_COLUMNS["baseline_characteristics"])
 
 
 @dataclass(frozen=True)
