@@ -14,9 +14,10 @@ No model holds the load's id (the publish step adds it to the data issues), and 
 digest leaves out ``load_id``: the number of rows and the sum of the rows' hashes, so it does
 not depend on the rows' order either.
 
-The record also holds each dbt test's result (its asset check in Dagster). A test of a model that
-was not rebuilt is not run again: it would read the same table and give the same result, so the
-recorded one is reported again, marked ``rebuilt: false``.
+The record also holds each dbt test's result (its asset check in Dagster), with the rows it
+found and its description. A test of a model that was not rebuilt is not run again: it would
+read the same table and give the same result, so the recorded one is reported again, marked
+``rebuilt: false``. The report lists the recorded tests that warned (``warned``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pipelines.core import digests
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 RECORD = "model_inputs.json"
+TARGET_DIR = "dbt_target"  # dbt's artifacts and logs, in the warehouse folder
 INGEST = "ingest"  # the dbt source of the ingest tables
 
 
@@ -117,6 +119,21 @@ def carried_over(previous: dict | None, ran: dict[str, dict],
     results = previous.get("checks", {})
     return {check: results[check] for check in selected
             if check not in ran and check in results}
+
+
+def target_dir(warehouse_dir: Path) -> Path:
+    return (Path(warehouse_dir) / TARGET_DIR).resolve()
+
+
+def warned(inputs: dict | None) -> list[tuple[str, str]]:
+    """The dbt tests of the recorded build that warned, each as (test, what it found): its
+    description and how many rows it found."""
+    found = []
+    for check, result in sorted(((inputs or {}).get("checks") or {}).items()):
+        if not result["passed"] and result["severity"] == "WARN":
+            said = (result.get("description") or "").rstrip(".")
+            found.append((check.rpartition(":")[2], f"{said}: {result.get('failed_rows')} found"))
+    return found
 
 
 def recorded(target_path: Path) -> dict | None:

@@ -12,7 +12,6 @@ from pipelines.publish import release
 
 LOAD_ISSUES = dg.AssetKey(["ingest", "load_issues"])
 STUDY_TABLES = dg.AssetKey(["published", "study_tables"])
-OUTCOMES = dg.AssetKey("outcomes")
 
 
 def _query(pmps: PmpsSettings, question):
@@ -80,26 +79,7 @@ def publish_guard(pmps: PmpsSettings) -> dg.AssetCheckResult:
                   "accepted_drop": pmps.accept_drop, "message": held or ""})
 
 
-@dg.asset_check(asset=OUTCOMES, description="Patients in the analysis with values but no "
-                                            "baseline, per parameter.")
-def patients_without_baseline(pmps: PmpsSettings) -> dg.AssetCheckResult:
-    missing = _query(pmps, quality.patients_without_baseline)
-    return dg.AssetCheckResult(
-        passed=missing.empty, severity=dg.AssetCheckSeverity.WARN,
-        metadata={row.param_code: dg.MetadataValue.json(
-            {"patients": int(row.patients), "sample": list(row.sample)})
-            for row in missing.itertuples(index=False)} | {"parameters": len(missing)})
-
-
-@dg.asset_check(asset=OUTCOMES, description="Assessments whose dates run against the visit "
-                                            "order (a later visit dated earlier).")
-def visits_in_order(pmps: PmpsSettings) -> dg.AssetCheckResult:
-    out_of_order = _query(pmps, quality.visits_out_of_order)
-    return dg.AssetCheckResult(
-        passed=out_of_order.empty, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"assessments": len(out_of_order),
-                  "sample": dg.MetadataValue.json(out_of_order.head(5).to_dict("records"))})
-
-
+# The warnings about the models (visits in order, patients without a baseline) are dbt tests
+# with severity warn (dbt_project/tests), attached to their models as checks by dagster-dbt.
 load_checks = [accounting_identity, rejected_files_and_rows, published_structure,
-               publish_guard, patients_without_baseline, visits_in_order]
+               publish_guard]

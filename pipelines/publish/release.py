@@ -29,8 +29,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from pipelines.core import quality, warehouse
+from pipelines.core import builds, warehouse
 from pipelines.core.reference import seed_path
 from pipelines.core.tables import PUBLISHED_COLUMNS, REFERENCE_TABLES, TABLE_DDL, columns_of
 from pipelines.publish import (
@@ -232,7 +233,8 @@ def stage_release(warehouse_dir: Path,
     with warehouse.connect(warehouse_dir) as con:
         with previous.attached(con, published, warehouse_dir) as kept:
             unchanged = build_database(con, database, kept)
-        warnings = quality.load_warnings(con)
+    warnings = pd.DataFrame(builds.warned(builds.recorded(builds.target_dir(warehouse_dir))),
+                            columns=["check", "summary"])
     con = warehouse.open_database(database)
     try:
         for table in SUMMARY_CSVS:

@@ -24,7 +24,8 @@ def test_every_step_of_the_job_has_a_kind_and_a_readable_name() -> None:
     assert names["ingest__landing_files"] == ("step", "ingest: landing files")
     assert names["ingest__load_issues_accounting_identity"] == (
         "check", "ingest: load issues, accounting identity")
-    assert names["outcomes_visits_in_order"] == ("check", "outcomes, visits in order")
+    assert names["ingest__load_issues_rejected_files_and_rows"] == (
+        "check", "ingest: load issues, rejected files and rows")
 
 
 def test_dbts_step_counts_the_manifests_models_seeds_and_tests() -> None:
@@ -39,5 +40,5 @@ def test_dbts_step_counts_the_manifests_models_seeds_and_tests() -> None:
 
 def test_a_line_says_the_kind_then_the_name_and_a_failure_after_it() -> None:
     assert progress.line("step", "ingest: patients") == "  step   ingest: patients"
-    assert progress.line("check", "outcomes, visits in order", failed=True) == (
-        "  check  outcomes, visits in order  FAILED")
+    assert progress.line("check", "outcomes, publish guard", failed=True) == (
+        "  check  outcomes, publish guard  FAILED")

@@ -43,7 +43,7 @@ def environment_for_dbt(variables: dict[str, str]) -> Iterator[None]:
 def dbt_target_path(warehouse_dir: Path) -> Path:
     """dbt's artifacts and logs per warehouse, private to the owner like the rest of it. The
     project's parse is copied in once (dagster-dbt would copy it keeping its mode, 0644)."""
-    target = (Path(warehouse_dir) / "dbt_target").resolve()
+    target = builds.target_dir(warehouse_dir)
     target.mkdir(mode=0o700, exist_ok=True)
     parsed = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
     copy = target / parsed.name
@@ -51,6 +51,15 @@ def dbt_target_path(warehouse_dir: Path) -> Path:
         copy.write_bytes(parsed.read_bytes())
         copy.chmod(0o600)
     return target
+
+
+def check_record(result: dg.AssetCheckResult, described: dict[str, str | None]) -> dict:
+    """What the build records of a dbt test's result: passed, severity, the rows it found and
+    its description."""
+    key = dg.AssetCheckKey(result.asset_key, result.check_name).to_user_string()
+    rows = result.metadata.get("dagster_dbt/failed_row_count")
+    return {"passed": result.passed, "severity": result.severity.value,
+            "failed_rows": getattr(rows, "value", rows), "description": described.get(key)}
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -97,6 +106,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         if TRANSLATOR.get_group_name(node) == MARTS and key in context.selected_asset_keys:
             yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False})
     ran: dict[str, dict] = {}
+    described = {spec.key.to_user_string(): spec.description
+                 for spec in context.assets_def.check_specs}
     if set(unchanged) != builds.buildable(manifest):  # else nothing to build: dbt not started
         engine.clear_model_folders(config, None if changed is None else [
             node["name"] for uid, node in manifest["nodes"].items()
@@ -109,8 +120,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                                      context=context, target_path=target_path).stream():
                     if isinstance(event, dg.AssetCheckResult):
                         key = dg.AssetCheckKey(event.asset_key, event.check_name)
-                        ran[key.to_user_string()] = {"passed": event.passed,
-                                                     "severity": event.severity.value}
+                        ran[key.to_user_string()] = check_record(event, described)
                     yield event
         finally:
             engine.protect_spark_folders(config)
