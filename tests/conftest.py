@@ -9,7 +9,9 @@ LONGEST_FIRST = (
     "tests/e2e/test_reuse.py",
     "tests/e2e/test_crash_recovery.py",
     "tests/e2e/test_registry_regression.py",
-    "tests/e2e/test_bad_input.py",
+    "tests/e2e/test_bad_input_issues.py",  # the three files share one set of loads
+    "tests/e2e/test_bad_input_audit.py",
+    "tests/e2e/test_bad_input_effects.py",
     "tests/e2e/test_concurrent_loads.py",
     "tests/e2e/test_operations.py",
     "tests/e2e/test_multisite_cohort.py",

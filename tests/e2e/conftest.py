@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from tests.e2e.bad_input import Loads, shared_loads
 from tests.e2e.harness import MULTISITE, LoadedWarehouse, copy_sample_folder, run_pmps
 
 
@@ -38,6 +39,16 @@ def demo_load(tmp_path_factory) -> LoadedWarehouse:
     outputs = [subprocess.CompletedProcess(*output)
                for output in json.loads(done.read_text(encoding="utf-8"))]
     return LoadedWarehouse(root, landing, warehouse, outputs)
+
+
+@pytest.fixture(scope="session")
+def bad_input_loads(tmp_path_factory) -> Loads:
+    """The bad-input landing folder's three loads (tests/e2e/bad_input.py), made once for the
+    whole run in a folder the test workers share, as the demo load is."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    return shared_loads(shared)
 
 
 @pytest.fixture(scope="session")
