@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.defs.assets.retry import retry_when_busy
 from pipelines.defs.resources import PmpsSettings
-from pipelines.defs.runs import keep_recent_runs
+from pipelines.operations.history import keep_recent_runs
 from pipelines.publish import release
 
 PUBLISHED = "published"
