@@ -25,7 +25,8 @@ from pipelines.publish.release import PUBLISHED_DIR, REPORT_HTML
 
 def run_config_for(config: Config, environ: dict[str, str] | None = None,
                    accept_drop: bool = False) -> dict:
-    """Point the job's settings at this load's files; Dagster's own log lines stay quiet.
+    """Point the job's settings at this load's files, the load lock held by the caller;
+    Dagster's own log lines stay quiet.
 
     $PMPS_LOCK_RETRIES and $PMPS_LOCK_RETRY_SECONDS tune the wait for a locked warehouse.
     """
@@ -35,6 +36,7 @@ def run_config_for(config: Config, environ: dict[str, str] | None = None,
         "landing_dir": str(config.landing_dir),
         "warehouse_dir": str(config.warehouse_dir),
         "accept_drop": accept_drop,
+        "lock_held": True,
     }
     if env.get("PMPS_LOCK_RETRIES"):
         settings["lock_retries"] = int(env["PMPS_LOCK_RETRIES"])
