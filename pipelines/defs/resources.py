@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
+from pydantic import PrivateAttr
 
 from pipelines.core.config import Config, load_config
 from pipelines.defs.project import dbt_executable, dbt_project
@@ -34,8 +35,14 @@ class PmpsSettings(dg.ConfigurableResource):
     accept_drop: bool = False  # publish even when the publish guard would hold the load back
     lock_held: bool = False  # the run's caller (`pmps load`) holds the load lock already
 
+    _config: Config | None = PrivateAttr(default=None)
+
     def load(self) -> Config:
-        return load_config(self.config_file, self.landing_dir, self.warehouse_dir)
+        """The configuration, read and checked once for this resource (a run, a sensor's
+        evaluation); every step and check of the run is handed the same one."""
+        if self._config is None:
+            self._config = load_config(self.config_file, self.landing_dir, self.warehouse_dir)
+        return self._config
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
