@@ -149,17 +149,23 @@ def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], wher
     return checked
 
 
-def _settings(raw: dict, where: str, known: set[str] | frozenset[str],
-              prefix: str | None = None) -> dict[str, Any]:
+def folded_names(raw: dict, where: str) -> dict[str, Any]:
     """A block's settings by name. Names match case-insensitively, like every other name in
-    the contract; a name given twice or not in ``known`` is an error (``prefix`` starts its
-    message, ``where`` when not given)."""
+    the contract; a name given twice is an error."""
     folded: dict[str, Any] = {}
     for key, value in raw.items():
         name = normalise_label(key)
         if name in folded:
             raise ConfigError(f"{where}: setting '{name}' is given twice")
         folded[name] = value
+    return folded
+
+
+def _settings(raw: dict, where: str, known: set[str] | frozenset[str],
+              prefix: str | None = None) -> dict[str, Any]:
+    """A block's settings by folded name; a name not in ``known`` is an error (``prefix``
+    starts its message, ``where`` when not given)."""
+    folded = folded_names(raw, where)
     unknown = set(folded) - set(known)
     if unknown:
         lead = where if prefix is None else prefix
@@ -243,13 +249,7 @@ class FileBlock(BaseModel):
             return {}
         if not isinstance(raw, dict):
             raise ConfigError(f"{cls.WHERE} must be a mapping")
-        folded: dict[str, Any] = {}
-        for key, value in raw.items():
-            name = normalise_label(key)
-            if name in folded:
-                raise ConfigError(f"{cls.WHERE}: setting '{name}' is given twice")
-            folded[name] = value
-        return folded
+        return folded_names(raw, cls.WHERE)
 
 
 class LimitsBlock(FileBlock):
