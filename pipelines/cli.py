@@ -7,9 +7,10 @@ import os
 import shutil
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
-from pipelines.core.config import ConfigError, load_config
+from pipelines.core.config import Config, ConfigError, load_config
 from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -119,6 +120,24 @@ def run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def load_in_process(config: Config, accept_drop: bool) -> int:
+    """Run the code location's nightly job in this process. Dagster and the code location are
+    imported only now (a refused load never pays for them), once dbt's manifest is there: the
+    dbt assets are read from it."""
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from pipelines.defs.project import ensure_manifest
+
+    ensure_manifest()
+    from pipelines.definitions import defs
+    from pipelines.defs.jobs import NIGHTLY_LOAD
+    from pipelines.operations.runner import run_nightly_load
+
+    return run_nightly_load(defs.resolve_job_def(NIGHTLY_LOAD), config, accept_drop)
+
+
 def run_load(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.landing, args.warehouse)
     if not config.landing_dir.is_dir():
@@ -132,9 +151,7 @@ def run_load(args: argparse.Namespace) -> int:
     try:
         # held for the whole load; a second load is refused at once, before Dagster's import
         with load_lock(config.warehouse_dir):
-            from pipelines.defs.runner import run_nightly_load
-
-            return run_nightly_load(config, accept_drop=args.accept_drop)
+            return load_in_process(config, accept_drop=args.accept_drop)
     except LoadRunning as error:
         print(f"pmps: {error}; this load recorded nothing", file=sys.stderr)
         return EXIT_FAILED
@@ -173,14 +190,14 @@ def run_issues(args: argparse.Namespace) -> int:
 
 def run_dev(args: argparse.Namespace) -> int:
     from pipelines.core.warehouse import PRIVATE_UMASK
-    from pipelines.defs.processes import run_dev_server
-    from pipelines.defs.runner import dagster_home
+    from pipelines.operations.history import dagster_home
+    from pipelines.operations.processes import run_dev_server
 
     os.umask(PRIVATE_UMASK)  # the webserver, daemon and run workers inherit it
     config = load_config(warehouse=args.warehouse)
     bin_dir = Path(sys.executable).parent  # dagster dev runs `dbt parse` from PATH
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "DAGSTER_HOME": str(dagster_home(config))}
+           "DAGSTER_HOME": str(dagster_home(config.warehouse_dir))}
     extra = [a for a in args.dagster_args if a != "--"]
     return run_dev_server([str(bin_dir / "dagster"), "dev", *extra], env,
                           Path(__file__).resolve().parents[1])

@@ -5,14 +5,33 @@ Paths follow the precedence flag > environment variable > file > default.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from pipelines.core.config_checks import (
+    ENGINES,
+    EXPORT_FORMATS,
+    ConfigError,
+    check_date_format,
+    nonempty_text,
+    normalise_label,
+    parse_engine,
+    parse_exports,
+    parse_flag,
+    positive_int,
+)
 from pipelines.core.reference import mme_factors, procedure_codes, visit_orders
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -20,26 +39,14 @@ DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "pmps.yaml"
 DEFAULT_MISSING_VALUES = ("", "NA", "N/A", "NULL", ".")
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 
-TOP_LEVEL_KEYS = {"landing_dir", "warehouse_dir", "sites", "limits", "publish_guard", "engine",
-                  "dbt_target", "handover_dir", "exports", "reuse"}
-# Where the dbt models are built: the embedded DuckDB (the default) or Apache Spark.
-ENGINES = ("duckdb", "spark")
 # The dbt target each engine builds with unless `dbt_target` names another (profiles.yml).
 DEFAULT_DBT_TARGETS = {"duckdb": "warehouse", "spark": "spark"}
-# The formats of published/ beside the summary CSVs and the report, which are always written.
-EXPORT_FORMATS = ("parquet", "spss", "stata")
 HANDOVER_DIR = "handover"  # under the warehouse folder, unless handover_dir says otherwise
 SITE_KEYS = {
     "encoding", "delimiter", "date_format", "missing_values", "columns", "events", "procedures",
     "drugs",
 }
 DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "tab": "\t", "\\t": "\t"}
-# A date every date_format must print and read back (a day above 12, a year of four digits).
-PROBE_DATE = dt.date(2031, 12, 25)
-
-
-class ConfigError(ValueError):
-    """A configuration file that cannot be used; the message is one line naming the problem."""
 
 
 class NoAliasLoader(yaml.SafeLoader):
@@ -53,12 +60,6 @@ class NoAliasLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases are not allowed", event.start_mark)
         return super().compose_node(parent, index)
-
-
-def normalise_label(text: str) -> str:
-    """Labels, codes and column names match trimmed and case-insensitively (lower-cased,
-    as the vectorised checks in schemas/fields.py lower-case the exports' text)."""
-    return str(text).strip().lower()
 
 
 @dataclass(frozen=True)
@@ -135,23 +136,6 @@ def _mapping(value: Any, where: str) -> dict[str, str]:
     return {normalise_label(k): str(v).strip() for k, v in value.items()}
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where} must be text, not {value!r}")
-    return value
-
-
-def check_date_format(date_format: str, where: str) -> str:
-    """A date_format must print a date and read it back as the same date."""
-    try:
-        printed = PROBE_DATE.strftime(date_format)
-        if dt.datetime.strptime(printed, date_format).date() != PROBE_DATE:
-            raise ValueError("reads back another date")
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"{where} '{date_format}' cannot print and read back a date") from error
-    return date_format
-
-
 def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], where: str,
                  kind: str) -> dict[str, str]:
     """Each label's code, matched case-insensitively against the valid codes."""
@@ -165,17 +149,23 @@ def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], wher
     return checked
 
 
-def _settings(raw: dict, where: str, known: set[str] | frozenset[str],
-              prefix: str | None = None) -> dict[str, Any]:
+def folded_names(raw: dict, where: str) -> dict[str, Any]:
     """A block's settings by name. Names match case-insensitively, like every other name in
-    the contract; a name given twice or not in ``known`` is an error (``prefix`` starts its
-    message, ``where`` when not given)."""
+    the contract; a name given twice is an error."""
     folded: dict[str, Any] = {}
     for key, value in raw.items():
         name = normalise_label(key)
         if name in folded:
             raise ConfigError(f"{where}: setting '{name}' is given twice")
         folded[name] = value
+    return folded
+
+
+def _settings(raw: dict, where: str, known: set[str] | frozenset[str],
+              prefix: str | None = None) -> dict[str, Any]:
+    """A block's settings by folded name; a name not in ``known`` is an error (``prefix``
+    starts its message, ``where`` when not given)."""
+    folded = folded_names(raw, where)
     unknown = set(folded) - set(known)
     if unknown:
         lead = where if prefix is None else prefix
@@ -192,7 +182,7 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
         raise ConfigError(f"{where} must be a mapping")
     raw = _settings(raw, where, SITE_KEYS)
     defaults = SiteConfig()
-    encoding = _text(raw.get("encoding", "utf-8"), f"{where}.encoding")
+    encoding = nonempty_text(raw.get("encoding", "utf-8"), f"{where}.encoding")
     try:
         "".encode(encoding)
         b"".decode(encoding)
@@ -207,7 +197,7 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
             raise ConfigError(f"{where}.delimiter {delimiter!r} is not one of , ; tab |")
         delimiter = DELIMITERS.get(delimiter, DELIMITERS.get(normalise_label(delimiter)))
     date_format = check_date_format(
-        _text(raw.get("date_format", DEFAULT_DATE_FORMAT), f"{where}.date_format"),
+        nonempty_text(raw.get("date_format", DEFAULT_DATE_FORMAT), f"{where}.date_format"),
         f"{where}.date_format")
     missing = raw.get("missing_values")
     if missing is None:
@@ -230,95 +220,115 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
                       procedures, drugs)
 
 
-def _positive_int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{where} must be a positive integer, not {value!r}")
-    return value
-
-
-def parse_limits(raw: Any) -> Limits:
-    if raw is None:
-        return Limits()
-    if not isinstance(raw, dict):
-        raise ConfigError("limits must be a mapping")
-    raw = _settings(raw, "limits", set(Limits.__dataclass_fields__))
-    return Limits(**{key: _positive_int(value, f"limits.{key}") for key, value in raw.items()})
-
-
-def parse_publish_guard(raw: Any) -> PublishGuard:
-    if raw is None:
-        return PublishGuard()
-    if not isinstance(raw, dict):
-        raise ConfigError("publish_guard must be a mapping")
-    raw = _settings(raw, "publish_guard", set(PublishGuard.__dataclass_fields__))
-    value = raw.get("max_drop_pct", PublishGuard.max_drop_pct)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-        raise ConfigError(f"publish_guard.max_drop_pct must be a number from 0 to 100, "
-                          f"not {value!r}")
-    return PublishGuard(float(value))
-
-
-def parse_engine(value: Any, where: str = "engine") -> str:
-    engine = normalise_label(_text(value, where))
-    if engine not in ENGINES:
-        raise ConfigError(f"{where} '{value}' is not one of {', '.join(ENGINES)}")
-    return engine
-
-
-def parse_exports(value: Any) -> tuple[str, ...]:
-    """The export formats to write, in a list (an empty list writes none)."""
-    if value is None:
-        return EXPORT_FORMATS
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"exports must be a list of formats ({', '.join(EXPORT_FORMATS)}), "
-                          f"not {value!r}")
-    formats = [normalise_label(v) for v in value]
-    unknown = [v for v in formats if v not in EXPORT_FORMATS]
-    if unknown:
-        raise ConfigError(f"exports: unknown format '{unknown[0]}' (known: "
-                          f"{', '.join(EXPORT_FORMATS)})")
-    return tuple(f for f in EXPORT_FORMATS if f in formats)
-
-
-def parse_flag(value: Any, where: str, default: bool) -> bool:
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false, not {value!r}")
-    return value
-
-
-def _path(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    return _text(value, where)
-
-
-def parse_config(raw: Any, source_file: Path | None = None) -> dict[str, Any]:
-    """Check a parsed YAML document; returns its paths (possibly None) and site configs."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError("the configuration must be a YAML mapping")
-    raw = _settings(raw, "the configuration", TOP_LEVEL_KEYS, prefix="")
-    sites_raw = raw.get("sites") or {}
-    if not isinstance(sites_raw, dict):
+def parse_sites(value: Any) -> dict[str, SiteConfig]:
+    if not value:
+        return {}
+    if not isinstance(value, dict):
         raise ConfigError("sites must be a mapping of site name to settings")
     sites = {}
-    for name, block in sites_raw.items():
+    for name, block in value.items():
         site = normalise_label(name)
         if not site.isalnum() or not site.isascii():
             raise ConfigError(f"sites: '{name}' is not a site name ([a-z0-9]+)")
         sites[site] = parse_site(site, block)
-    return {"landing_dir": _path(raw.get("landing_dir"), "landing_dir"),
-            "warehouse_dir": _path(raw.get("warehouse_dir"), "warehouse_dir"),
-            "sites": sites, "limits": parse_limits(raw.get("limits")),
-            "publish_guard": parse_publish_guard(raw.get("publish_guard")),
-            "engine": None if raw.get("engine") is None else parse_engine(raw["engine"]),
-            "dbt_target": _path(raw.get("dbt_target"), "dbt_target"),
-            "handover_dir": _path(raw.get("handover_dir"), "handover_dir"),
-            "exports": parse_exports(raw.get("exports")),
-            "reuse": parse_flag(raw.get("reuse"), "reuse", True)}
+    return sites
+
+
+class FileBlock(BaseModel):
+    """A block of the configuration file. Its names match case-insensitively, like every
+    other name in the contract; a name given twice is an error, and so is (extra="forbid")
+    a name the block does not know."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    WHERE: ClassVar[str]  # how messages name the block
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_folded(cls, raw: Any) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{cls.WHERE} must be a mapping")
+        return folded_names(raw, cls.WHERE)
+
+
+class LimitsBlock(FileBlock):
+    WHERE = "limits"
+    max_cell_bytes: int = Limits.max_cell_bytes
+    max_rows: int = Limits.max_rows
+    max_xlsx_uncompressed_bytes: int = Limits.max_xlsx_uncompressed_bytes
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _positive(cls, value: Any, info: ValidationInfo) -> int:
+        return positive_int(value, f"limits.{info.field_name}")
+
+
+class PublishGuardBlock(FileBlock):
+    WHERE = "publish_guard"
+    max_drop_pct: float = PublishGuard.max_drop_pct
+
+    @field_validator("max_drop_pct", mode="before")
+    @classmethod
+    def _percentage(cls, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+            raise ConfigError(f"publish_guard.max_drop_pct must be a number from 0 to 100, "
+                              f"not {value!r}")
+        return float(value)
+
+
+class ConfigFile(FileBlock):
+    """The configuration file as written (CONTRACT.md section 2); every key is optional.
+    Fields are checked in this order, the first problem named."""
+
+    WHERE = "the configuration"
+    sites: dict[str, Any] = {}  # site name -> SiteConfig, checked by parse_site
+    landing_dir: str | None = None
+    warehouse_dir: str | None = None
+    limits: LimitsBlock = LimitsBlock()
+    publish_guard: PublishGuardBlock = PublishGuardBlock()
+    engine: str | None = None
+    dbt_target: str | None = None
+    handover_dir: str | None = None
+    exports: tuple[str, ...] = EXPORT_FORMATS
+    reuse: bool = True
+
+    _sites = field_validator("sites", mode="before")(lambda value: parse_sites(value))
+    _engine = field_validator("engine", mode="before")(
+        lambda value: None if value is None else parse_engine(value))
+    _exports = field_validator("exports", mode="before")(lambda value: parse_exports(value))
+    _reuse = field_validator("reuse", mode="before")(
+        lambda value: parse_flag(value, "reuse", True))
+
+    @field_validator("landing_dir", "warehouse_dir", "dbt_target", "handover_dir",
+                     mode="before")
+    @classmethod
+    def _path(cls, value: Any, info: ValidationInfo) -> str | None:
+        return None if value is None else nonempty_text(value, info.field_name)
+
+
+def first_problem(error: ValidationError) -> str:
+    """The one line naming the first problem pydantic found: the check's own message, or the
+    unknown key and the block it is in (a top-level unknown key first, as it is read first)."""
+    problems = sorted(error.errors(), key=lambda e: (
+        not (e["type"] == "extra_forbidden" and len(e["loc"]) == 1)))
+    problem = problems[0]
+    *block, key = [str(part) for part in problem["loc"]] or [""]
+    if problem["type"] == "extra_forbidden":
+        return ": ".join([*block, f"unknown key '{key}'"])
+    if problem["type"] == "value_error":
+        return str(problem["ctx"]["error"])
+    return f"{'.'.join([*block, key])}: {problem['msg']}"
+
+
+def parse_config(raw: Any) -> ConfigFile:
+    """Check a parsed YAML document (ConfigError naming the first problem)."""
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError("the configuration must be a YAML mapping")
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(first_problem(error)) from None
 
 
 def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
@@ -339,14 +349,15 @@ def load_config(config_file: str | os.PathLike | None = None, landing: str | Non
         raise ConfigError(f"{path}: not valid YAML{at}" + (f" ({problem})" if problem else "")
                           ) from error
     try:
-        parsed = parse_config(raw, path)
+        parsed = parse_config(raw)
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from error
-    landing_dir = landing or env.get("PMPS_LANDING_DIR") or parsed["landing_dir"] or "data/landing"
-    warehouse_dir = (warehouse or env.get("PMPS_WAREHOUSE_DIR") or parsed["warehouse_dir"]
+    landing_dir = landing or env.get("PMPS_LANDING_DIR") or parsed.landing_dir or "data/landing"
+    warehouse_dir = (warehouse or env.get("PMPS_WAREHOUSE_DIR") or parsed.warehouse_dir
                      or "data/warehouse")
     engine = env.get("PMPS_ENGINE")
-    engine = parse_engine(engine, "PMPS_ENGINE") if engine else parsed["engine"] or ENGINES[0]
-    return Config(Path(landing_dir), Path(warehouse_dir), parsed["sites"], path,
-                  parsed["limits"], parsed["publish_guard"], engine, parsed["dbt_target"],
-                  parsed["handover_dir"], parsed["exports"], parsed["reuse"])
+    engine = parse_engine(engine, "PMPS_ENGINE") if engine else parsed.engine or ENGINES[0]
+    return Config(Path(landing_dir), Path(warehouse_dir), parsed.sites, path,
+                  Limits(**parsed.limits.model_dump()),
+                  PublishGuard(**parsed.publish_guard.model_dump()), engine,
+                  parsed.dbt_target, parsed.handover_dir, parsed.exports, parsed.reuse)

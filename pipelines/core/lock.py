@@ -3,9 +3,9 @@ whole run, however it was started (`pmps load`, the UI, the schedule, the sensor
 
 The lock is an advisory ``flock`` on the file, released by the operating system when the
 holder ends, even by SIGKILL: a crashed load never leaves a stale lock. The file names the
-holder (pid and start time) for the message a second load prints. In one process the lock is
-re-entrant, so `pmps load` can take it before it creates the Dagster run and the run's own
-resource can take it again.
+holder (pid and start time) for the message a second load prints. A load takes it once:
+`pmps load` before it creates the Dagster run (whose resource then knows it is held), any
+other run through its resource (pipelines/operations/session.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 from pipelines.core.warehouse import ensure_warehouse_dir
 
 LOCK_FILE = "load.lock"
-_held: dict[Path, int] = {}  # lock file -> how many times this process holds it
 
 
 class LoadRunning(RuntimeError):
@@ -44,13 +43,6 @@ def holder(path: Path) -> str:
 def load_lock(warehouse_dir: Path) -> Iterator[None]:
     """Hold the warehouse's load lock, or raise LoadRunning naming the holder."""
     path = lock_path(warehouse_dir)
-    if _held.get(path):
-        _held[path] += 1
-        try:
-            yield
-        finally:
-            _held[path] -= 1
-        return
     ensure_warehouse_dir(path.parent)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -61,11 +53,9 @@ def load_lock(warehouse_dir: Path) -> Iterator[None]:
         started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         os.ftruncate(descriptor, 0)
         os.write(descriptor, f"pid {os.getpid()}, started {started}\n".encode())
-        _held[path] = 1
         try:
             yield
         finally:
-            _held.pop(path, None)
             os.ftruncate(descriptor, 0)
     finally:
         os.close(descriptor)  # closing the descriptor releases the flock

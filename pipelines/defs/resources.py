@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
 from contextlib import contextmanager
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
+from pydantic import PrivateAttr
 
 from pipelines.core.config import Config, load_config
-from pipelines.core.lock import load_lock
-from pipelines.core.warehouse import PRIVATE_UMASK
 from pipelines.defs.project import dbt_executable, dbt_project
+from pipelines.operations.session import load_run
 
 
 class PmpsSettings(dg.ConfigurableResource):
     """Where the load reads and writes. Unset fields fall back, as CONTRACT.md section 2 says,
     to $PMPS_CONFIG / $PMPS_LANDING_DIR / $PMPS_WAREHOUSE_DIR, then the config file.
 
-    In a run (not in a sensor), the resource holds the warehouse's load lock for the whole
-    run, so one load at a time writes a warehouse, and makes every file the run creates
-    private to its owner (the published outputs are opened to readers explicitly).
+    In a run (not in a sensor), the resource starts and ends the load (operations.session):
+    the warehouse's load lock is held for the whole run, so one load at a time writes a
+    warehouse (`pmps load` takes it before the run and says so with ``lock_held``), every file
+    the run creates is private to its owner (the published outputs are opened to readers
+    explicitly), an interrupted load's release is finished first, and the run history is kept
+    to its newest runs at the end.
     """
 
     config_file: str | None = None
@@ -31,17 +33,24 @@ class PmpsSettings(dg.ConfigurableResource):
     lock_retries: int = 3  # a step that finds warehouse.duckdb locked is run again ...
     lock_retry_seconds: float = 10.0  # ... after this many seconds
     accept_drop: bool = False  # publish even when the publish guard would hold the load back
+    lock_held: bool = False  # the run's caller (`pmps load`) holds the load lock already
+
+    _config: Config | None = PrivateAttr(default=None)
 
     def load(self) -> Config:
-        return load_config(self.config_file, self.landing_dir, self.warehouse_dir)
+        """The configuration, read and checked once for this resource (a run, a sensor's
+        evaluation); every step and check of the run is handed the same one."""
+        if self._config is None:
+            self._config = load_config(self.config_file, self.landing_dir, self.warehouse_dir)
+        return self._config
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
         if context.dagster_run is None:  # a sensor's evaluation: nothing is written
             yield self
             return
-        os.umask(PRIVATE_UMASK)
-        with load_lock(self.load().warehouse_dir):
+        with load_run(self.load().warehouse_dir, context.instance, lock_held=self.lock_held,
+                      retries=self.lock_retries, retry_seconds=self.lock_retry_seconds):
             yield self
 
 

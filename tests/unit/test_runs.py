@@ -7,8 +7,8 @@ import json
 
 import dagster as dg
 
-from pipelines.defs.runner import dbt_failures
-from pipelines.defs.runs import keep_recent_runs
+from pipelines.operations.history import keep_recent_runs
+from pipelines.operations.outcome import dbt_failures
 
 
 @dg.op

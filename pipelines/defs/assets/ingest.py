@@ -9,21 +9,16 @@ import dagster as dg
 from pipelines.defs.assets.retry import retry_when_busy
 from pipelines.defs.resources import PmpsSettings
 from pipelines.ingest import load
-from pipelines.publish import release
 
 INGEST = "ingest"
 
 
 @dg.asset(key_prefix=[INGEST], group_name=INGEST,
           description="Every file in the landing folder with its status; the current files' "
-                      "rows staged and the raw history kept. A load first finishes what an "
-                      "interrupted one left: a recorded release not yet switched to.")
+                      "rows staged and the raw history kept.")
 def landing_files(pmps: PmpsSettings) -> dg.MaterializeResult:
-    config = pmps.load()
     with retry_when_busy(pmps):
-        release.finish_interrupted_release(config.warehouse_dir,
-                                           release.recorded_load_id(config.warehouse_dir))
-        return dg.MaterializeResult(metadata=load.plan_load(config))
+        return dg.MaterializeResult(metadata=load.plan_load(pmps.load()))
 
 
 def _source_asset(source: str, deps: list) -> dg.AssetsDefinition:

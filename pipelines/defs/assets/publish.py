@@ -4,7 +4,6 @@ import dagster as dg
 
 from pipelines.defs.assets.retry import retry_when_busy
 from pipelines.defs.resources import PmpsSettings
-from pipelines.defs.runs import keep_recent_runs
 from pipelines.publish import release
 
 PUBLISHED = "published"
@@ -26,13 +25,10 @@ def study_tables(pmps: PmpsSettings) -> dg.MaterializeResult:
 @dg.asset(key_prefix=[PUBLISHED], group_name=PUBLISHED, deps=[study_tables],
           description="The load recorded in the history, then analytics.duckdb and published/ "
                       "renamed into place.")
-def analytics_database(context: dg.AssetExecutionContext,
-                       pmps: PmpsSettings) -> dg.MaterializeResult:
+def analytics_database(pmps: PmpsSettings) -> dg.MaterializeResult:
     with retry_when_busy(pmps):
         written = release.publish_release(pmps.load().warehouse_dir)
-    pruned = keep_recent_runs(context.instance)
-    return dg.MaterializeResult(metadata={"files": [str(path) for path in written],
-                                          "old_runs_removed": pruned})
+    return dg.MaterializeResult(metadata={"files": [str(path) for path in written]})
 
 
 publish_assets = [study_tables, analytics_database]

@@ -1,16 +1,9 @@
-"""Running the nightly load in-process for `pmps load`, with progress and a closing summary."""
+"""What a finished run of the nightly load says: its checks, its failures, its step times,
+and the closing summary of the load it published, for `pmps load` to print."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
-import os
-import shutil
-import sys
-import textwrap
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -18,38 +11,14 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.core import warehouse
-from pipelines.core.config import PROJECT_ROOT, Config
-from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK
-from pipelines.core.warehouse import WarehouseBusy, ensure_warehouse_dir
-from pipelines.defs.assets.dbt import dbt_target_path, warehouse_models
+from pipelines.core.config import Config
+from pipelines.core.warehouse import WarehouseBusy
+from pipelines.defs.assets.dbt import warehouse_models
 from pipelines.defs.assets.publish import analytics_database
-from pipelines.defs.processes import stop_children_on_sigterm
-from pipelines.defs.progress import PROGRESS_LOGGER
 from pipelines.publish.issue_log import first_of_each_rule
-from pipelines.publish.release import ANALYTICS_DB, PUBLISHED_DIR, REPORT_HTML, current_release
+from pipelines.publish.release import ANALYTICS_DB, PUBLISHED_DIR, current_release
 
-
-def run_config_for(config: Config, environ: dict[str, str] | None = None,
-                   accept_drop: bool = False) -> dict:
-    """Point the job's settings at this load's files; Dagster's own log lines stay quiet.
-
-    $PMPS_LOCK_RETRIES and $PMPS_LOCK_RETRY_SECONDS tune the wait for a locked warehouse.
-    """
-    env = os.environ if environ is None else environ
-    settings = {
-        "config_file": str(config.source_file) if config.source_file else None,
-        "landing_dir": str(config.landing_dir),
-        "warehouse_dir": str(config.warehouse_dir),
-        "accept_drop": accept_drop,
-    }
-    if env.get("PMPS_LOCK_RETRIES"):
-        settings["lock_retries"] = int(env["PMPS_LOCK_RETRIES"])
-    if env.get("PMPS_LOCK_RETRY_SECONDS"):
-        settings["lock_retry_seconds"] = float(env["PMPS_LOCK_RETRY_SECONDS"])
-    return {
-        "resources": {"pmps": {"config": settings}},
-        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-    }
+DBT_TESTS = warehouse_models.check_keys  # the checks dbt's tests report
 
 
 def published_load(config: Config) -> tuple[int, pd.DataFrame, pd.DataFrame]:
@@ -114,32 +83,6 @@ def closing_summary(load_id: int, audit: pd.DataFrame, data_quality: pd.DataFram
     return "\n".join(lines)
 
 
-def _show_progress() -> logging.Logger:
-    logger = logging.getLogger(PROGRESS_LOGGER)
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
-
-
-INSTANCE_SETTINGS = PROJECT_ROOT / "config" / "dagster.yaml"
-
-
-def dagster_home(config: Config) -> Path:
-    """Run history lives under the warehouse unless $DAGSTER_HOME says otherwise; the folder
-    is private to its owner."""
-    ensure_warehouse_dir(config.warehouse_dir)
-    home = Path(os.environ.get("DAGSTER_HOME") or config.warehouse_dir / "dagster_home")
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    settings = home / "dagster.yaml"
-    if not settings.exists():
-        shutil.copyfile(INSTANCE_SETTINGS, settings)
-    return home.resolve()
-
-
 def error_chain(error) -> list[str]:
     """The first line of an error and of each error that caused it (a held lock names its
     holder in the innermost one)."""
@@ -155,9 +98,6 @@ def warned_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     return sorted({evaluation.check_name for evaluation in result.get_asset_check_evaluations()
                    if not evaluation.passed
                    and evaluation.severity == dg.AssetCheckSeverity.WARN})
-
-
-DBT_TESTS = warehouse_models.check_keys  # the checks dbt's tests report
 
 
 def check_counts(result: dg.ExecuteInProcessResult) -> Counter:
@@ -227,64 +167,28 @@ def skipped_steps(result: dg.ExecuteInProcessResult) -> list[str]:
     return [event.step_key for event in result.all_events if event.is_step_skipped]
 
 
-def run_nightly_load(config: Config, accept_drop: bool = False) -> int:
-    """Run the job `nightly_load` in this process; 0 when it published, 1 when it failed or
-    was held back. The caller holds the warehouse's load lock (`pmps load` takes it before
-    Dagster is imported), so the closing summary is read before another load can start."""
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from pipelines.defs.project import ensure_manifest
-
-    ensure_manifest()
-    from pipelines.definitions import defs
-    from pipelines.defs.jobs import NIGHTLY_LOAD
-
-    _show_progress()
-    stop_children_on_sigterm(lambda: print("load stopped (SIGTERM): nothing was published",
-                                           file=sys.stderr))
-    print(f"loading {config.landing_dir} into {config.warehouse_dir}")
-    job = defs.resolve_job_def(NIGHTLY_LOAD)
-    with dg.DagsterInstance.from_config(str(dagster_home(config))) as instance:
-        with contextlib.redirect_stdout(io.StringIO()):  # dbt's log lines stay in its files
-            result = job.execute_in_process(
-                run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
-                raise_on_error=False)
-        timings = step_seconds(instance, result.run_id)
-        # read while this load still holds the warehouse: no other load changes its history
-        succeeded = result.success and published(result)
-        summary = published_summary(config) if succeeded else ""
+def check_line(result: dg.ExecuteInProcessResult) -> str:
+    """``checks: 40 passed, 1 warned, 0 failed (38 of them dbt tests)``, naming the checks that
+    warned and how many results were carried over from the last build."""
     checks = check_counts(result)
-    check_line = ("checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
-                  + f" ({checks['dbt tests']} of them dbt tests)")
+    text = ("checks: " + ", ".join(f"{checks[k]} {k}" for k in ("passed", "warned", "failed"))
+            + f" ({checks['dbt tests']} of them dbt tests)")
     if checks["warned"]:
-        check_line += " (warned: " + ", ".join(warned_checks(result)) + ")"
+        text += " (warned: " + ", ".join(warned_checks(result)) + ")"
     if checks["carried over"]:
-        check_line += (f"; {checks['carried over']} of them carried over from the last build"
-                       " (dbt tests of models whose inputs did not change)")
-    held = failed_check_messages(result)
-    if held:
-        for message in held:
-            print(f"load held back: {message}", file=sys.stderr)
-        print(check_line, file=sys.stderr)
-        return EXIT_FAILED
-    if not succeeded:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"failed in {event.step_key}: "
-                      + "; caused by ".join(error_chain(event.step_failure_data.error)),
-                      file=sys.stderr)
-        if result.success:  # no step failed, yet the release was not switched in
-            print("steps skipped (what they need was not materialized): "
-                  + ", ".join(skipped_steps(result)), file=sys.stderr)
-        for line in dbt_failures(dbt_target_path(config.warehouse_dir))[:10]:
-            print(f"  dbt: {line}", file=sys.stderr)
-        print(check_line, file=sys.stderr)
-        print("load failed: nothing was published", file=sys.stderr)
-        return EXIT_FAILED
-    print(summary)
-    print(check_line)
-    print(textwrap.fill("step seconds: " + ", ".join(f"{step} {seconds:.1f}"
-                                                     for step, seconds in timings.items()),
-                        width=100, subsequent_indent="  ", break_on_hyphens=False))
-    print(f"report: {config.warehouse_dir / PUBLISHED_DIR / REPORT_HTML}")
-    return EXIT_OK
+        text += (f"; {checks['carried over']} of them carried over from the last build"
+                 " (dbt tests of models whose inputs did not change)")
+    return text
+
+
+def failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """A line per failed step, or, when the run failed before any step (a load that could not
+    be made ready), its resources' failure: the error and each error that caused it."""
+    lines = [f"failed in {event.step_key}: "
+             + "; caused by ".join(error_chain(event.step_failure_data.error))
+             for event in result.all_events if event.is_step_failure]
+    return lines or ["failed before its steps: "
+                     + "; caused by ".join(error_chain(event.event_specific_data.error))
+                     for event in result.all_events
+                     if event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE
+                     and getattr(event.event_specific_data, "error", None)]
