@@ -130,6 +130,65 @@ def _key(entry: LandingFile) -> tuple:
     return (entry.source, entry.site, entry.export_date)
 
 
+def _conflicting_snapshots(candidates: list[LandingFile], used_before: UsedBefore
+                           ) -> dict[str, LandingFile]:
+    """The candidates rejected as conflicting_snapshot, by file name: new bytes for a date an
+    earlier load used, or new files that differ from one another for one date."""
+    by_key: dict[tuple, list[LandingFile]] = defaultdict(list)
+    for entry in candidates:
+        by_key[_key(entry)].append(entry)
+    rejected = {}
+    for key, group in by_key.items():
+        earlier = used_before.get(key, {})
+        hashes = {f.sha256 for f in group}
+        for entry in group:
+            if earlier and entry.sha256 not in earlier:
+                rejected[entry.file_name] = entry.rejected(
+                    "conflicting_snapshot",
+                    f"differs from the file an earlier load used for {key[0]}/{key[1]}/"
+                    f"{key[2]:%Y%m%d}; send corrections with a new export date",
+                    entry.rows_read)
+            elif not earlier and len(hashes) > 1:
+                others = ", ".join(f.file_name for f in group if f is not entry)
+                rejected[entry.file_name] = entry.rejected(
+                    "conflicting_snapshot",
+                    f"differs from {others} for the same source, site and export date",
+                    entry.rows_read)
+    return rejected
+
+
+def _duplicate_files(remaining: list[LandingFile]) -> dict[str, LandingFile]:
+    """Every file after the first of the same bytes (in ``remaining``'s order) as a
+    duplicate_file, by file name."""
+    duplicates = {}
+    first_by_hash: dict[str, LandingFile] = {}
+    for entry in remaining:
+        first = first_by_hash.setdefault(entry.sha256, entry)
+        if first is not entry:
+            duplicates[entry.file_name] = replace(
+                entry, status=DUPLICATE, rows_read=0,
+                message=f"same bytes as {first.file_name}")
+    return duplicates
+
+
+def _loaded_or_superseded(snapshots: list[LandingFile]) -> dict[str, LandingFile]:
+    """Per source and site the newest snapshot (the last, ``snapshots`` being sorted by
+    date) is loaded and the others superseded, by file name."""
+    current: dict[tuple, LandingFile] = {}
+    for entry in snapshots:
+        current[(entry.source, entry.site)] = entry
+    statuses = {}
+    for entry in snapshots:
+        newest = current[(entry.source, entry.site)]
+        if newest is entry:
+            statuses[entry.file_name] = replace(entry, status=LOADED)
+        else:
+            statuses[entry.file_name] = replace(
+                entry, status=SUPERSEDED, rows_read=0,
+                message=f"superseded by {newest.file_name}")
+    return statuses
+
+
 def assign_statuses(files: list[LandingFile], used_before: UsedBefore) -> list[LandingFile]:
     """Give every file not yet rejected its status.
 
@@ -149,48 +208,9 @@ def assign_statuses(files: list[LandingFile], used_before: UsedBefore) -> list[L
     def sort_key(entry: LandingFile) -> tuple:
         return (entry.export_date, not used_under_this_name(entry), entry.file_name)
 
-    by_key: dict[tuple, list[LandingFile]] = defaultdict(list)
-    for entry in candidates:
-        by_key[_key(entry)].append(entry)
-    for key, group in by_key.items():
-        earlier = used_before.get(key, {})
-        hashes = {f.sha256 for f in group}
-        for entry in group:
-            if earlier and entry.sha256 not in earlier:
-                decided[entry.file_name] = entry.rejected(
-                    "conflicting_snapshot",
-                    f"differs from the file an earlier load used for {key[0]}/{key[1]}/"
-                    f"{key[2]:%Y%m%d}; send corrections with a new export date",
-                    entry.rows_read)
-            elif not earlier and len(hashes) > 1:
-                others = ", ".join(f.file_name for f in group if f is not entry)
-                decided[entry.file_name] = entry.rejected(
-                    "conflicting_snapshot",
-                    f"differs from {others} for the same source, site and export date",
-                    entry.rows_read)
-
+    decided.update(_conflicting_snapshots(candidates, used_before))
     remaining = sorted((f for f in candidates if f.file_name not in decided), key=sort_key)
-    first_by_hash: dict[str, LandingFile] = {}
-    for entry in remaining:
-        first = first_by_hash.setdefault(entry.sha256, entry)
-        if first is not entry:
-            decided[entry.file_name] = replace(
-                entry, status=DUPLICATE, rows_read=0,
-                message=f"same bytes as {first.file_name}")
-
-    current: dict[tuple, LandingFile] = {}
-    for entry in remaining:
-        if entry.file_name in decided:
-            continue
-        current[(entry.source, entry.site)] = entry  # sorted by date: the last one wins
-    for entry in remaining:
-        if entry.file_name in decided:
-            continue
-        newest = current[(entry.source, entry.site)]
-        if newest is entry:
-            decided[entry.file_name] = replace(entry, status=LOADED)
-        else:
-            decided[entry.file_name] = replace(
-                entry, status=SUPERSEDED, rows_read=0,
-                message=f"superseded by {newest.file_name}")
+    decided.update(_duplicate_files(remaining))
+    decided.update(_loaded_or_superseded(
+        [entry for entry in remaining if entry.file_name not in decided]))
     return [decided[f.file_name] for f in files]
