@@ -118,7 +118,6 @@ def test_every_dbt_node_of_the_manifest_is_an_asset_or_a_check(found):
                      if group in ("ingest", "published")]
     assert len(found["assets"]) - len(python_assets) == kinds.count("model") + kinds.count("seed")
     python_checks = [key for key in found["asset_checks"]
-                     if key.split(":")[0] in ("ingest/load_issues", "published/study_tables")
-                     or key.split(":")[1] in ("patients_without_baseline", "visits_in_order")]
-    assert len(python_checks) == 6
+                     if key.split(":")[0] in ("ingest/load_issues", "published/study_tables")]
+    assert len(python_checks) == 4
     assert len(found["asset_checks"]) - len(python_checks) == kinds.count("test")
