@@ -1,4 +1,4 @@
-"""The `pmps` command (CONTRACT.md section 5): demo, load, summary, issues, dev."""
+"""The `pmps` command (docs/inputs.md#9-commands): demo, load, summary, issues, dev."""
 
 from __future__ import annotations
 

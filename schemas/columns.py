@@ -1,7 +1,8 @@
 """pandera building blocks shared by the source schemas (pandera's polars backend).
 
 Every check is a polars expression over a whole column, named after the data-issue rule it
-reports (CONTRACT.md section 3), so a failure case becomes an issue directly. A check passes on
+reports (docs/rules.md#1-data-issues), so a failure case becomes an issue directly. A check passes
+on
 a missing value: only required columns reject emptiness, as ``missing_key``.
 """
 

@@ -2,7 +2,7 @@
 
 Each parser gives null where the text is not a valid value, so the same expression both checks
 a field (the pandera schemas) and types it (the accepted rows): checking and typing cannot
-disagree. Text is trimmed and matched case-insensitively where CONTRACT.md says so.
+disagree. Text is trimmed and matched case-insensitively where docs/inputs.md#4-formats says so.
 
 A column of answers, codes or dates holds few distinct texts among many rows, so each public
 parser works out the value of every distinct text once and maps it back onto the column
@@ -122,7 +122,7 @@ def date_cell_column(name: str) -> str:
 
 
 def date_value(name: str, date_format: str) -> pl.Expr:
-    """Column ``name`` as a date: a date cell as it is (CONTRACT.md: XLSX date cells are
+    """Column ``name`` as a date: a date cell as it is (docs/rules.md#6-dates: XLSX date cells are
     dates), text in the site's format."""
     return pl.coalesce(pl.col(date_cell_column(name)), date(pl.col(name), date_format))
 

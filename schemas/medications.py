@@ -51,7 +51,7 @@ def conversion_fault(drug: pl.Expr, unit_text: pl.Expr, route_text: pl.Expr) -> 
 
 def row_rules(ctx: SchemaContext) -> list[RowRule]:
     """no_conversion_factor and end_before_start, checked only on fields without a fault of
-    their own (CONTRACT.md section 3). Every known column is in the checked frame."""
+    their own (docs/rules.md#1-data-issues). Every known column is in the checked frame."""
     date_format = ctx.site.date_format
     start_text, end_text = pl.col("start_date"), pl.col("end_date")
     start = fields.date_value("start_date", date_format)

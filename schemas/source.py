@@ -1,5 +1,6 @@
-"""What the pipeline knows of one clinic export, declared once per source (CONTRACT.md
-section 2): its columns, the checks of its rows and how accepted rows are typed and stored."""
+"""What the pipeline knows of one clinic export, declared once per source
+(docs/inputs.md#7-configuration): its columns, the checks of its rows and how accepted rows are
+typed and stored."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class SourceSpec:
     ingest_columns: str  # the DDL of ingest.<name>: LINEAGE_COLUMNS and the typed columns
     # rows with the same key and different content conflict (duplicate_conflict)
     conflict_key: tuple[str, ...] = ()
-    # checks across fields, reported on one of them (CONTRACT.md section 3)
+    # checks across fields, reported on one of them (docs/rules.md#1-data-issues)
     row_rules: Callable[[SchemaContext], list[RowRule]] = field(default=_no_rules)
     # columns computed from a valid row before the duplicate checks (e.g. the visit code)
     key_columns: Callable[[SchemaContext], list[pl.Expr]] = field(default=_no_columns)

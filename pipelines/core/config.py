@@ -1,4 +1,5 @@
-"""The load's configuration (CONTRACT.md section 2): one YAML file, checked before anything runs.
+"""The load's configuration (docs/inputs.md#7-configuration): one YAML file, checked before
+anything runs.
 
 Paths follow the precedence flag > environment variable > file > default.
 """
@@ -78,7 +79,7 @@ class SiteConfig:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one file may hold before it is rejected unread (CONTRACT.md section 1, Limits)."""
+    """What one file may hold before it is rejected unread (docs/inputs.md#6-limits)."""
 
     max_cell_bytes: int = 1_048_576
     max_rows: int = 5_000_000
@@ -204,7 +205,7 @@ def parse_site(name: str, raw: Any) -> SiteConfig:
         missing_values = defaults.missing_values
     elif isinstance(missing, list) and all(
             v is None or isinstance(v, str | int | float) for v in missing):
-        # a blank cell is missing whatever the site's tokens are (INSTRUMENTS.md)
+        # a blank cell is missing whatever the site's tokens are (docs/rules.md#5-values)
         missing_values = frozenset(normalise_label("" if v is None else v) for v in missing) | {""}
     else:
         raise ConfigError(f"{where}.missing_values must be a list of texts")
@@ -278,7 +279,7 @@ class PublishGuardBlock(FileBlock):
 
 
 class ConfigFile(FileBlock):
-    """The configuration file as written (CONTRACT.md section 2); every key is optional.
+    """The configuration file as written (docs/inputs.md#7-configuration); every key is optional.
     Fields are checked in this order, the first problem named."""
 
     WHERE = "the configuration"

@@ -1,5 +1,5 @@
 """The checks of single configuration values, each raising ConfigError with a one-line
-message naming the key (CONTRACT.md section 2)."""
+message naming the key (docs/inputs.md#7-configuration)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Data issues: every problem a load finds, with its rule and severity (CONTRACT.md section 3)."""
+"""Data issues: every problem a load finds, with its rule and severity
+(docs/rules.md#1-data-issues)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ RULE_SEVERITY: dict[str, str] = {
     "unknown_column": WARNING,
 }
 
-# What each rule means, in one line (CONTRACT.md section 3), for the report and the dictionary.
+# What each rule means, in one line (docs/rules.md#1-data-issues), for the report and the
+# dictionary.
 RULE_MEANING: dict[str, str] = {
     "bad_file_name": "the file name is not <source>_<site>_<YYYYMMDD>.<csv|xlsx>",
     "unreadable_file": "not a readable CSV or XLSX (or a symbolic link, or over a size limit)",

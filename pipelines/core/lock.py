@@ -1,4 +1,5 @@
-"""One load at a time (CONTRACT.md section 3): a load holds ``<warehouse>/load.lock`` for its
+"""One load at a time (docs/rules.md#10-failures-and-concurrent-loads): a load holds
+``<warehouse>/load.lock`` for its
 whole run, however it was started (`pmps load`, the UI, the schedule, the sensor).
 
 The lock is an advisory ``flock`` on the file, released by the operating system when the

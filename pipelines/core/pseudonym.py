@@ -1,4 +1,4 @@
-"""Pseudonymous patient keys for the published database (CONTRACT.md section 4)."""
+"""Pseudonymous patient keys for the published database (docs/tables.md#3-privacy)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ SAMPLE_SIZE = 5
 
 
 def accounting_faults(load_audit: pd.DataFrame) -> list[str]:
-    """Files whose counts break CONTRACT.md section 3's accounting."""
+    """Files whose counts break docs/rules.md#8-accounting."""
     faults = []
     for row in load_audit.itertuples(index=False):
         if row.status == "loaded" and row.rows_read != row.rows_loaded + row.rows_rejected:

@@ -52,7 +52,7 @@ def _read_seed(name: str) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class CodebookItem:
-    """One questionnaire column and its valid values (INSTRUMENTS.md, Parameters)."""
+    """One questionnaire column and its valid values (docs/scoring.md#2-parameters)."""
 
     item: str
     param_code: str
@@ -202,7 +202,7 @@ class ResponderCriterion:
 
 @cache
 def responder_criteria() -> tuple[ResponderCriterion, ...]:
-    """The responder criteria, in the seed's order (INSTRUMENTS.md, Responder criteria)."""
+    """The responder criteria, in the seed's order (docs/scoring.md#11-responders)."""
     return tuple(
         ResponderCriterion(row["criterion"], row["param_code"], row["measure"],
                            float(row["threshold"]) if row["threshold"] else None,

@@ -1,5 +1,5 @@
-"""The published tables of analytics.duckdb and their columns, declared once (CONTRACT.md
-section 4): the publish step creates them from here; the structure check, the report, the dictionary
+"""The published tables of analytics.duckdb and their columns, declared once (docs/tables.md): the
+publish step creates them from here; the structure check, the report, the dictionary
 and the exports read them."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def wide_columns() -> dict[str, tuple[str, str]]:
     return {wide_column(param, visit): (param, visit)
             for param in parameter_order() for visit in visit_orders()}
 
-# The published tables and their columns, in order (CONTRACT.md section 4).
+# The published tables and their columns, in order (docs/tables.md).
 PUBLISHED_COLUMNS: dict[str, Columns] = {
     "patients": mart_columns("patients"),
     "outcomes": mart_columns("outcomes"),

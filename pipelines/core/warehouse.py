@@ -20,7 +20,7 @@ from pipelines.core.reference import SOURCES
 
 WAREHOUSE_DB = "warehouse.duckdb"
 # Every file a load creates is its owner's only (files 0600, folders 0700), as the
-# identifiable ones must be (CONTRACT.md section 4); the published outputs are opened on purpose.
+# identifiable ones must be (docs/tables.md#3-privacy); the published outputs are opened on purpose.
 PRIVATE_UMASK = 0o077
 # DuckDB's own memory for one connection; the load's other memory is Python's and dbt's.
 MEMORY_LIMIT = "1GB"

@@ -16,7 +16,8 @@ from pipelines.operations.session import load_run
 
 
 class PmpsSettings(dg.ConfigurableResource):
-    """Where the load reads and writes. Unset fields fall back, as CONTRACT.md section 2 says,
+    """Where the load reads and writes. Unset fields fall back, as docs/inputs.md#7-configuration
+    says,
     to $PMPS_CONFIG / $PMPS_LANDING_DIR / $PMPS_WAREHOUSE_DIR, then the config file.
 
     In a run (not in a sensor), the resource starts and ends the load (operations.session):

@@ -1,13 +1,13 @@
 """Synthetic registry-scale cohorts: N patients over S sites, for benchmarks and scale tests.
 
-``pmps demo --patients N --sites S`` writes one, in the contract's format (CONTRACT.md
-section 1): a CSV per source and site, ISO dates, canonical column names, item-level answers
+``pmps demo --patients N --sites S`` writes one, in the contract's format (docs/inputs.md): a CSV
+per source and site, ISO dates, canonical column names, item-level answers
 with about 2 % blanks. Patients follow the study's two pathways (neural interventions then
 USGDN, or USGDN alone; a few have no USGDN). Columns are drawn with numpy, so 100 000 patients
 take seconds.
 
 With ``faults=True`` a handful of rows per site carry a planted problem of every row-level rule
-of CONTRACT.md section 3, and the folder gets file-level problems too (a superseded snapshot,
+of docs/rules.md#1-data-issues, and the folder gets file-level problems too (a superseded snapshot,
 a re-delivered copy, a badly named file, an empty snapshot, a file without its required
 columns, an XLSX export, a semicolon-delimited export, a BOM). Every value is invented.
 
@@ -180,7 +180,7 @@ def _pick(rng: np.random.Generator, columns: Columns, count: int) -> np.ndarray:
 
 def plant_row_faults(source: str, columns: Columns, rng: np.random.Generator,
                      export_date: dt.date) -> Columns:
-    """A few rows per rule of CONTRACT.md section 3, each on its own row."""
+    """A few rows per rule of docs/rules.md#1-data-issues, each on its own row."""
     columns = {name: values.copy() for name, values in columns.items()}
     future = str(export_date + dt.timedelta(days=3))
     edits: dict[str, list[tuple[str, str]]] = {

@@ -1,4 +1,4 @@
-"""Reading a CSV export (CONTRACT.md section 1, Formats).
+"""Reading a CSV export (docs/inputs.md#4-formats).
 
 Rows go straight into a polars frame through polars' CSV reader when a numpy scan finds the
 quoting clean. The few CSVs that polars' strict reader refuses (a record longer than the

@@ -1,4 +1,4 @@
-"""An export read as text records, and the steps both readers share (CONTRACT.md section 1).
+"""An export read as text records, and the steps both readers share (docs/inputs.md).
 
 Every cell is text; typing is the validation step's job. The header row is the first row,
 within the first 10, that holds all of the source's required columns after renaming.

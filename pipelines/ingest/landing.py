@@ -1,6 +1,6 @@
 """The landing folder: which files a load sees and what status each one gets.
 
-CONTRACT.md section 1, Snapshots. The order of checks is: rejected (bad_file_name, then
+docs/rules.md#2-snapshots. The order of checks is: rejected (bad_file_name, then
 unreadable_file, missing_columns, empty_snapshot, conflicting_snapshot), duplicate_file,
 superseded, loaded. Nothing here writes to the landing folder.
 """

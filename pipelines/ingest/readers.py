@@ -1,4 +1,4 @@
-"""Reading one clinic export (CSV or XLSX) into a frame of text (CONTRACT.md section 1, Formats).
+"""Reading one clinic export (CSV or XLSX) into a frame of text (docs/inputs.md#4-formats).
 
 The file's suffix picks the reader: ``csv_reader`` (polars' reader, or Python's csv module
 where a quote scan finds quoting polars would read differently) or ``xlsx_reader``

@@ -1,7 +1,7 @@
 """What reading and checking a file found, kept for the next load that sees the same file.
 
 A nightly load mostly finds the files of the night before. Reading a file and its row checks
-(steps 1 and 2 of CONTRACT.md section 3) depend on nothing but the file's bytes and name, its
+(steps 1 and 2 of docs/rules.md#3-row-checks) depend on nothing but the file's bytes and name, its
 site's settings, the file limits, the reference data (the dbt seeds) and the code that reads
 and checks; all of them make up the file's ``check_key``. A load that finds a key it has
 checked before takes the outcome from ``warehouse.duckdb`` (schema ``reuse``) instead of

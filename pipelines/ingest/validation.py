@@ -1,4 +1,4 @@
-"""Row checks of one export, in the three steps of CONTRACT.md section 3, on polars frames.
+"""Row checks of one export, in the three steps of docs/rules.md#3-row-checks, on polars frames.
 
 1. each row on its own: the pandera schema of the source (schemas/), lazily, so every failure
    is found at once; each failure case becomes an issue named by its check;
@@ -57,7 +57,7 @@ def text_frame(table: ExportTable, source: str, missing_values: frozenset[str]) 
 
 
 def malformed_issues(table: ExportTable, file: LandingFile) -> pl.DataFrame:
-    """Records that do not fit the header (CONTRACT.md section 1, Malformed text)."""
+    """Records that do not fit the header (docs/inputs.md#5-malformed-text)."""
     return issue_frame(table.malformed.select(
         ROW_NUMBER, pl.lit(None, pl.String).alias("column"),
         pl.lit(None, pl.String).alias("value"), pl.lit("malformed_row").alias("rule"),
@@ -128,7 +128,7 @@ def duplicate_issues(passed: pl.DataFrame, source: str, content: list[str],
 
     A conflict is one key (a patient's visit, an mrn) with rows of more than one content:
     every row of it is rejected, an identical copy of a conflicting row included, which is
-    then not also a duplicate_identical (CONTRACT.md section 3, step 2). Returns the issues,
+    then not also a duplicate_identical (docs/rules.md#4-duplicates). Returns the issues,
     the extra copies' row numbers and the conflicting row numbers.
     """
     same_content = pl.struct([pl.col(c).fill_null("") for c in content])

@@ -1,4 +1,4 @@
-"""Reading the first sheet of an XLSX export with fastexcel (calamine) (CONTRACT.md section 1)."""
+"""Reading the first sheet of an XLSX export with fastexcel (calamine) (docs/inputs.md)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def xlsx_cells(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 def read_xlsx(path: Path, source: str, site: SiteConfig, limits: Limits = DEFAULT_LIMITS
               ) -> ExportTable:
     """Read the first sheet of an XLSX export. Date cells are dates whatever the site's text
-    format (CONTRACT.md section 1): they are kept as dates beside their text."""
+    format (docs/inputs.md): they are kept as dates beside their text."""
     check_xlsx_size(path, limits)
     cells, dates = xlsx_cells(path)
     head = [[("" if value is None else str(value)) for value in row]

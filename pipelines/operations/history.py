@@ -1,5 +1,6 @@
 """The Dagster instance's run history: under the warehouse unless $DAGSTER_HOME says otherwise,
-kept for the last 100 runs (CONTRACT.md section 4), so the folder does not grow forever."""
+kept for the last 100 runs (docs/tables.md#1-warehouse-folder), so the folder does not grow
+forever."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Processes a load starts (dbt) end with it: a load stopped by SIGTERM stops its children
-first, and `make dev` stops the whole `dagster dev` process group (CONTRACT.md section 3)."""
+first, and `make dev` stops the whole `dagster dev` process group
+(docs/rules.md#10-failures-and-concurrent-loads)."""
 
 from __future__ import annotations
 

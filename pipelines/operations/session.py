@@ -1,5 +1,6 @@
 """A load's run from its start to its end, however it was started (`pmps load`, the UI, the
-schedule, the sensor): the run holds the warehouse's load lock (CONTRACT.md section 3), makes
+schedule, the sensor): the run holds the warehouse's load lock
+(docs/rules.md#10-failures-and-concurrent-loads), makes
 its files private to their owner, first finishes what an interrupted load left (a recorded
 release not yet switched to), and at its end keeps the run history to its last runs."""
 

@@ -267,7 +267,7 @@ COMPUTED_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "load_id": "The load whose issues are counted.",
             "source": "The source; null for a badly named file.",
             "site": "The site; null for a badly named file.",
-            "rule": "The data-issue rule (CONTRACT.md section 3).",
+            "rule": "The data-issue rule (docs/rules.md#1-data-issues).",
             "severity": "What the rule does: a file, a row or a value set aside, or a "
             "warning.", "n": "Issues counted."}),
 }

@@ -84,7 +84,7 @@ def current_release(warehouse_dir: Path) -> int | None:
 
 
 def output_paths(warehouse_dir: Path) -> list[Path]:
-    """The published outputs as readers name them (CONTRACT.md section 4)."""
+    """The published outputs as readers name them (docs/tables.md#1-warehouse-folder)."""
     warehouse_dir = Path(warehouse_dir)
     return [warehouse_dir / ANALYTICS_DB,
             *(warehouse_dir / PUBLISHED_DIR / f"{t}.csv" for t in SUMMARY_CSVS),

@@ -1,4 +1,5 @@
-"""The study's group-level summaries (CONTRACT.md section 4), computed in SQL from `outcomes`.
+"""The study's group-level summaries (docs/tables.md#8-group_summary), computed in SQL from
+`outcomes`.
 
 Each function takes a DuckDB connection and the name of an outcomes relation (the published
 columns) and returns one summary as a query result. Groups are those of the code_lists seed
@@ -129,7 +130,8 @@ def change_summary(con: duckdb.DuckDBPyConnection, outcomes: str) -> pl.DataFram
 
 def _responders_sql(outcomes: str) -> str:
     """One row per patient, post-baseline visit and criterion: whether the patient is
-    evaluable (has every value the criterion's definition uses, INSTRUMENTS.md) and, when so,
+    evaluable (has every value the criterion's definition uses, docs/scoring.md#11-responders) and,
+    when so,
     a responder. The one statement of the rule; responder_summary counts its rows."""
     criteria = responder_criteria()
     rows = ", ".join(

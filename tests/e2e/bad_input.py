@@ -1,4 +1,4 @@
-"""The bad-input loads (CONTRACT.md sections 1-3) that tests/e2e/test_bad_input_*.py read: a
+"""The bad-input loads (docs/inputs.md and docs/rules.md) that tests/e2e/test_bad_input_*.py read: a
 small two-site landing folder with every rule of section 3 planted at a known file, row and column
 (tests/e2e/landing_builders.py), loaded three times through the real `pmps load`:
 

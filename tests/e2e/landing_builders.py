@@ -1,5 +1,5 @@
-"""Builders for a small two-site landing folder with every bad-input rule of CONTRACT.md
-section 3 planted at a known file, row and column (used by tests/e2e/bad_input.py).
+"""Builders for a small two-site landing folder with every bad-input rule of docs/rules.md
+ planted at a known file, row and column (used by tests/e2e/bad_input.py).
 
 Site `alpha` uses the defaults (UTF-8, delimiter sniffed, ISO dates); site `beta` is read as
 latin-1, `;`-separated, day-first dates, with its own column names, event, procedure and drug

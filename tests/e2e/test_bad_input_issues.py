@@ -1,4 +1,4 @@
-"""Bad input end to end, the data issues: every rule of CONTRACT.md section 3 planted in the
+"""Bad input end to end, the data issues: every rule of docs/rules.md  planted in the
 bad-input landing folder (tests/e2e/bad_input.py) is one data issue at its file, row and column,
 with its raw value, and nothing else is; data_quality counts them; `pmps issues` and `pmps load`
 print them.

@@ -1,4 +1,5 @@
-"""One load at a time (CONTRACT.md section 3): loads started together or staggered share no
+"""One load at a time (docs/rules.md#10-failures-and-concurrent-loads): loads started together or
+staggered share no
 load_id and their exit codes tell the truth; a reader looping on the published outputs through
 the loads never fails and never sees outputs of two loads."""
 

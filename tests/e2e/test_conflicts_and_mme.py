@@ -1,5 +1,6 @@
 """Conflicts with identical copies, unconvertible prescriptions with other faults, and mixed
-arrivals of new files for one date (CONTRACT.md sections 1 and 3; INSTRUMENTS.md, MME), through
+arrivals of new files for one date (docs/rules.md#2-snapshots, docs/rules.md#4-duplicates;
+docs/scoring.md#7-mme), through
 two real loads of a small two-site landing folder.
 
 Site `alpha` (defaults) holds the row-level cases:

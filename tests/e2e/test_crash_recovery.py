@@ -1,4 +1,5 @@
-"""Crashes (CONTRACT.md section 3): SIGKILL of a load's whole process group at 6 moments, two in
+"""Crashes (docs/rules.md#10-failures-and-concurrent-loads): SIGKILL of a load's whole process
+group at 6 moments, two in
 each of ingestion, dbt and publishing, leaves the published outputs of one load, complete,
 and the landing folder as it was; the next load cleans up and publishes what an uninterrupted
 load publishes."""

@@ -1,12 +1,12 @@
 """Dates and links end to end, through one real `pmps load` of one landing folder:
 
-A. two-digit years and XLSX date cells (CONTRACT.md section 1, Formats): text dates follow
+A. two-digit years and XLSX date cells (docs/rules.md#6-dates): text dates follow
    Python's strptime for ``%y`` (00-68 -> 2000-2068, 69-99 -> 1969-1999), and an XLSX date
    cell is a date whatever the site's ``date_format``, in every date column;
-B. birthdays on 29 February (CONTRACT.md section 4, ``patients.age_at_index``): completed
+B. birthdays on 29 February (docs/tables.md#5-patients, ``patients.age_at_index``): completed
    years counted by month and day, so the year is complete on 1 March in a common year;
-C. symbolic links in the landing folder (CONTRACT.md section 1, File names; section 3,
-   Accounting): a badly named link is ``bad_file_name`` (the first check), a well-named one
+C. symbolic links in the landing folder (docs/inputs.md#2-file-names; docs/rules.md#8-accounting):
+a badly named link is ``bad_file_name`` (the first check), a well-named one
    ``unreadable_file``, and neither is followed (``sha256`` null).
 
 Site ``xl`` sends XLSX exports with date cells, site ``yy`` CSV exports with two-digit years;

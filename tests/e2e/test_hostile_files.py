@@ -1,4 +1,5 @@
-"""Hostile files (CONTRACT.md section 1): in a good landing folder, each one gets its status,
+"""Hostile files (docs/inputs.md#5-malformed-text, docs/inputs.md#6-limits): in a good landing
+folder, each one gets its status,
 rule and counts, every good row arrives, and the load stays within time and memory."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pipelines.core.tables import TABLE_DDL
 from tests.e2e.attack import DEMO, environment, landing_digest, pmps_command, write_demo
 from tests.e2e.harness import read_table
 
-# ---- hostile files (CONTRACT.md section 1) --------------------------------------------------
+# ---- hostile files (docs/inputs.md#5-malformed-text, docs/inputs.md#6-limits)
 
 HOSTILE_CONFIG = """\
 limits: {max_cell_bytes: 500000, max_rows: 1000, max_xlsx_uncompressed_bytes: 200000}

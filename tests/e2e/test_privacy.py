@@ -1,4 +1,4 @@
-"""Privacy (CONTRACT.md section 4): planted names, an MRN, a date of birth and free text appear
+"""Privacy (docs/tables.md#3-privacy): planted names, an MRN, a date of birth and free text appear
 nowhere but in warehouse.duckdb after a load by `pmps load` and one by `dagster job execute`,
 and every file and folder has the contract's mode."""
 

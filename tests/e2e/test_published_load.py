@@ -32,7 +32,8 @@ def published_release(warehouse: Path) -> Path:
 
 def usgdn_patients(landing: Path, mrns: list[str]) -> int:
     """Patients among ``mrns`` with a USGDN session in the demo procedures: the analysis
-    population (INSTRUMENTS.md: no USGDN, outside the analysis), worked out from the files."""
+    population (docs/scoring.md#9-treatment-groups: no USGDN, outside the analysis), worked out
+    from the files."""
     with (landing / f"procedures_demo_{DEMO}.csv").open(newline="") as file:
         treated = {row["mrn"] for row in csv.DictReader(file) if row["procedure"] == "usgdn"}
     return len(set(mrns) & treated)

@@ -51,7 +51,7 @@ def test_the_second_registry_load_changed_something(registry):
 
 def test_spark_folders_are_private(registry):
     """Spark's warehouse and metastore and the Parquet hand-over hold identifiable rows: each
-    folder is 0700 and each file 0600 (CONTRACT.md section 4), and Spark leaves nothing
+    folder is 0700 and each file 0600 (docs/tables.md#3-privacy), and Spark leaves nothing
     outside its folders."""
     root, _ = registry
     warehouse = root / "spark"

@@ -1,4 +1,4 @@
-"""Unit tests of the load's configuration (CONTRACT.md section 2)."""
+"""Unit tests of the load's configuration (docs/inputs.md#7-configuration)."""
 
 from __future__ import annotations
 
@@ -213,7 +213,7 @@ def test_a_missing_config_file_is_one_line(tmp_path):
 
 
 def test_event_code_in_config_is_case_insensitive():
-    # CONTRACT.md section 1: codes are matched case-insensitively
+    # docs/inputs.md#4-formats: codes are matched case-insensitively
     site = parse_site("pune", {"events": {"1 week post block": "post_ni"}})
     assert site.events == {"1 week post block": "POST_NI"}
 
@@ -224,7 +224,7 @@ def test_procedure_code_in_config_is_case_insensitive():
 
 
 def test_config_keys_are_case_insensitive(tmp_path):
-    # CONTRACT.md section 1 lists config keys among what matches case-insensitively
+    # docs/inputs.md#4-formats lists config keys among what matches case-insensitively
     path = write(tmp_path, "Landing_Dir: x\nSITES:\n  pune:\n    Encoding: latin-1\n")
     config = load_config(path, environ={})
     assert config.landing_dir == Path("x")

@@ -1,5 +1,5 @@
-"""Unit tests of the field parsers (schemas.fields), against CONTRACT.md section 1 and
-INSTRUMENTS.md (valid values). Every expected value is written out by hand."""
+"""Unit tests of the field parsers (schemas.fields), against docs/inputs.md#4-formats and
+docs/scoring.md#2-parameters (valid values). Every expected value is written out by hand."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from schemas import fields
 
-VISIT_CODES = {"BASELINE", "POST_NI", "POST_USGDN", "FU_3M", "FU_6M"}  # INSTRUMENTS.md, Visits
+VISIT_CODES = {"BASELINE", "POST_NI", "POST_USGDN", "FU_3M", "FU_6M"}  # docs/scoring.md#8-visits
 PROCEDURE_CODES = {"neuraxial_block", "intrathecal_pump", "pulsed_rf", "usgdn"}
 
 
@@ -50,7 +50,7 @@ def test_parse_number_accepts_decimal_text_with_a_point(text, expected):
     ["7,5", "severe", "", "   ", "1.2.3", "3 4", "nan", "inf", "-", ".", "1_000", "five"],
 )
 def test_parse_number_rejects_what_is_not_a_decimal_number(text):
-    # CONTRACT.md: the decimal separator is '.', so '7,5' is not a number
+    # docs/inputs.md#4-formats: the decimal separator is '.', so '7,5' is not a number
     assert parse_one(fields.number, text) is None
 
 

@@ -1,5 +1,5 @@
 """Unit tests of the landing folder: file names, what a scan sees, and each file's status
-(CONTRACT.md section 1, File names and Snapshots)."""
+(docs/inputs.md#2-file-names and docs/rules.md#2-snapshots)."""
 
 from __future__ import annotations
 

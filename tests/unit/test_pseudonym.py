@@ -1,4 +1,4 @@
-"""Pseudonymous patient keys (CONTRACT.md section 4)."""
+"""Pseudonymous patient keys (docs/tables.md#3-privacy)."""
 
 from __future__ import annotations
 

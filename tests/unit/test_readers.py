@@ -1,4 +1,4 @@
-"""Unit tests of reading one clinic export as text records (CONTRACT.md section 1, Formats)."""
+"""Unit tests of reading one clinic export as text records (docs/inputs.md#4-formats)."""
 
 from __future__ import annotations
 
@@ -252,7 +252,7 @@ def test_xlsx_title_row_date_cell_and_numeric_mrn(tmp_path):
 
 
 def test_xlsx_date_cells_are_dates_whatever_the_sites_format(tmp_path):
-    """CONTRACT.md section 1: XLSX date cells are dates. A site whose text dates have two-digit
+    """docs/rules.md#6-dates: XLSX date cells are dates. A site whose text dates have two-digit
     years (%d/%m/%y) keeps the century of a 1948 date cell; a text cell is still text."""
     path = write_xlsx(tmp_path, "procedures_pune_20261124.xlsx", [
         ["mrn", "procedure_date", "procedure"],
@@ -402,7 +402,7 @@ def test_xlsx_with_a_wrong_recorded_sheet_size_reads_every_row(tmp_path):
     assert [record["mrn"] for _, record in table.records] == ["A1", "A2"]
 
 
-# ---- malformed text and limits (CONTRACT.md section 1) ---------------------------------------
+# ---- malformed text and limits (docs/inputs.md#5-malformed-text, docs/inputs.md#6-limits)
 
 
 def test_an_unclosed_quote_makes_the_file_unreadable_naming_its_line(tmp_path):

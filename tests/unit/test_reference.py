@@ -10,7 +10,8 @@ from schemas import fields
 
 def test_code_lists_keep_the_seed_order_and_labels() -> None:
     groups = code_list("group_code")
-    assert list(groups) == ["NI_USGDN", "USGDN_ONLY"]  # CONTRACT.md: Group 1, then Group 2
+    # docs/scoring.md#9-treatment-groups: Group 1, then Group 2
+    assert list(groups) == ["NI_USGDN", "USGDN_ONLY"]
     assert groups["NI_USGDN"].short_label == "Group 1"
     assert list(code_list("exclusion_reason")) == ["no_usgdn", "no_procedures"]
     # without a short label, tables show the label itself
@@ -39,5 +40,5 @@ def test_a_parameter_label_is_its_short_name_with_its_scale_or_unit(parameter, l
 def test_parameters_come_in_display_order_with_their_ranges() -> None:
     assert parameter_order() == ["NRS", "PAINDETECT", "DASH", "PHQ9", "MME"]
     assert (parameters()["PAINDETECT"].score_min, parameters()["PAINDETECT"].score_max) == (
-        -1.0, 38.0)  # INSTRUMENTS.md: painDETECT -1 to 38
+        -1.0, 38.0)  # docs/scoring.md#3-paindetect: painDETECT -1 to 38
     assert parameters()["MME"].score_max is None

@@ -1,4 +1,4 @@
-"""Run history under dagster_home is kept for the newest runs only (CONTRACT.md section 4);
+"""Run history under dagster_home is kept for the newest runs only (docs/tables.md#3-privacy);
 a failed load names the dbt nodes that failed."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Unit tests of the group-level summaries (CONTRACT.md section 4; INSTRUMENTS.md, Responder
-criteria). Expected numbers are worked out by hand, or by numpy/scipy called directly on the
+"""Unit tests of the group-level summaries (docs/tables.md and docs/scoring.md#11-responders).
+Expected numbers are worked out by hand, or by numpy/scipy called directly on the
 hand-written numbers."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 VISIT_ORDER = {"BASELINE": 0, "POST_NI": 1, "POST_USGDN": 2, "FU_3M": 3, "FU_6M": 4}
 G1, G2 = "NI_USGDN", "USGDN_ONLY"
 
-# INSTRUMENTS.md, Responder criteria, as the summary reads them
+# docs/scoring.md#11-responders, as the summary reads them
 CRITERIA = pd.DataFrame(
     [
         ("NRS_30PCT", "NRS", "pct_change", -30.0, None),

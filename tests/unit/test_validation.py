@@ -1,4 +1,4 @@
-"""Unit tests of the row checks of one export (CONTRACT.md section 3): the three steps, the
+"""Unit tests of the row checks of one export (docs/rules.md#3-row-checks): the three steps, the
 issue each problem becomes, and the file's accounting."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 -- MME per assessment: the daily MME of the prescriptions active on the assessment date
--- (INSTRUMENTS.md, MME). Missing when an active prescription cannot be converted, and for a
+-- (docs/scoring.md#7-mme). Missing when an active prescription cannot be converted, and for a
 -- site without a current medications snapshot.
 with assessments as (
     select site, mrn, visit_code, assessment_date

@@ -1,6 +1,6 @@
 -- The data issues that only derived values reveal: a clinic total that disagrees with the
 -- computed score (total_mismatch), and a treatment_group that disagrees with the group
--- derived from procedures (group_mismatch). Both are warnings (CONTRACT.md section 3).
+-- derived from procedures (group_mismatch). Both are warnings (docs/rules.md#1-data-issues).
 with scored as (
     select * from {{ ref('int_questionnaires_scored') }}
 ),

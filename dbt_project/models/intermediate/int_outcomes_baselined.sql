@@ -1,5 +1,5 @@
 -- Each outcome with its study day, baseline and pre-USGDN reference, and the changes from
--- them (INSTRUMENTS.md, Dates, baseline and change). Where two assessments share a date,
+-- them (docs/scoring.md#10-baseline-and-change). Where two assessments share a date,
 -- the later visit_order is the later assessment.
 with outcomes as (
     select * from {{ ref('int_outcomes_long') }}

@@ -1,5 +1,5 @@
 -- One row per accepted patient: index date, first USGDN, derived treatment group and the
--- patient descriptors of the `patients` mart (INSTRUMENTS.md, Treatment group and Dates).
+-- patient descriptors of the `patients` mart (docs/scoring.md#9-treatment-groups, docs/scoring.md#10-baseline-and-change).
 with patients as (
     select * from {{ ref('stg_ingest__patients') }}
 ),

@@ -1,5 +1,5 @@
 -- One row per accepted assessment, with its visit order and each instrument scored from its
--- items (INSTRUMENTS.md, Parameters). Scores are unrounded. The items are the codebook seed's.
+-- items (docs/scoring.md#2-parameters). Scores are unrounded. The items are the codebook seed's.
 -- depends_on: {{ ref('questionnaire_codebook') }}
 {%- set nrs_item = codebook_items('NRS') | first %}
 {%- set pd_answers = codebook_items('PAINDETECT') %}

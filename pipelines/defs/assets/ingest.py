@@ -1,4 +1,5 @@
-"""Ingest assets: the landing folder's files, then one asset per source (CONTRACT.md 1-3).
+"""Ingest assets: the landing folder's files, then one asset per source (docs/inputs.md,
+docs/rules.md).
 
 Rows never travel between the assets: each step reads and writes warehouse.duckdb and hands
 Dagster only counts, so no IO manager stores patient rows under dagster_home.
