@@ -1,13 +1,17 @@
 -- One row per accepted assessment, with its visit order and each instrument scored from its
--- items (docs/scoring.md#2-parameters). Scores are unrounded. The items are the codebook seed's.
--- depends_on: {{ ref('questionnaire_codebook') }}
-{%- set nrs_item = codebook_items('NRS') | first %}
-{%- set pd_answers = codebook_items('PAINDETECT') %}
-{%- set pd_summed = pd_answers | reject('in', ['pd_pattern', 'pd_radiating']) | list %}
-{%- set dash_items = codebook_items('DASH') %}
-{%- set phq9_items = codebook_items('PHQ9') %}
+-- answered items (docs/scoring.md#2-parameters). Scores are unrounded. Which items belong to
+-- which instrument is the codebook seed's (int_questionnaire_answers).
 with questionnaires as (
     select * from {{ ref('stg_ingest__questionnaires') }}
+),
+
+answers as (
+    select * from {{ ref('int_questionnaire_answers') }}
+),
+
+codebook as (
+    select * from {{ ref('questionnaire_codebook') }}
+    where kind = 'item'
 ),
 
 visits as (
@@ -18,39 +22,104 @@ pattern_scores as (
     select * from {{ ref('paindetect_pattern_scores') }}
 ),
 
--- each visit code is known (the relationships test of stg_ingest__questionnaires)
+-- painDETECT: the pain-course pattern item scores by the pattern seed, the radiating item
+-- doubles, every other item counts as answered
+answer_points as (
+    select
+        answers.site,
+        answers.mrn,
+        answers.visit_code,
+        answers.param_code,
+        answers.item,
+        answers.response,
+        case
+            when answers.item = 'pd_pattern' then pattern_scores.pattern_score
+            when answers.item = 'pd_radiating' then 2 * answers.response
+            else answers.response
+        end as points
+    from answers
+    left join pattern_scores
+        on answers.item = 'pd_pattern' and answers.response = pattern_scores.pd_pattern
+),
+
+paindetect_items as (
+    select count(*) as items
+    from codebook
+    where param_code = 'PAINDETECT'
+),
+
+-- per assessment: each instrument's answered items and their sum
+item_totals as (
+    select
+        site,
+        mrn,
+        visit_code,
+        max(case when param_code = 'NRS' then response end) as nrs_answer,
+        count(case when param_code = 'PAINDETECT' then points end) as paindetect_answered,
+        sum(case when param_code = 'PAINDETECT' then points end) as paindetect_sum,
+        count(case when param_code = 'DASH' then response end) as dash_answered,
+        sum(case when param_code = 'DASH' then response end) as dash_sum,
+        count(case when param_code = 'PHQ9' then response end) as phq9_answered,
+        sum(case when param_code = 'PHQ9' then response end) as phq9_sum,
+        max(case when item = 'phq9_9' then response end) as phq9_9
+    from answer_points
+    group by site, mrn, visit_code
+),
+
+-- each visit code is known (the relationships test of stg_ingest__questionnaires); an
+-- assessment without an answered item has no item totals
 answered as (
     select
-        questionnaires.*,
+        questionnaires.site,
+        questionnaires.mrn,
+        questionnaires.file_name,
+        questionnaires.row_number,
+        questionnaires.visit_code,
+        questionnaires.assessment_date,
+        questionnaires.pd_total,
+        questionnaires.dash_score,
+        questionnaires.phq9_total,
+        questionnaires.pd_total_text,
+        questionnaires.dash_score_text,
+        questionnaires.phq9_total_text,
         visits.visit_order,
-        pattern_scores.pattern_score,
-        {{ count_not_null(dash_items) }} as dash_answered,
-        {{ sum_not_null(dash_items) }} as dash_sum,
-        {{ count_not_null(phq9_items) }} as phq9_answered,
-        {{ sum_not_null(phq9_items) }} as phq9_sum
+        item_totals.nrs_answer,
+        item_totals.paindetect_sum,
+        item_totals.phq9_9,
+        coalesce(item_totals.paindetect_answered, 0) as paindetect_answered,
+        coalesce(item_totals.dash_answered, 0) as dash_answered,
+        coalesce(item_totals.dash_sum, 0) as dash_sum,
+        coalesce(item_totals.phq9_answered, 0) as phq9_answered,
+        coalesce(item_totals.phq9_sum, 0) as phq9_sum
     from questionnaires
-    inner join visits using (visit_code)
-    left join pattern_scores using (pd_pattern)
+    inner join visits on questionnaires.visit_code = visits.visit_code
+    left join item_totals
+        on questionnaires.site = item_totals.site
+        and questionnaires.mrn = item_totals.mrn
+        and questionnaires.visit_code = item_totals.visit_code
 ),
 
 scored as (
     select
-        *,
-        cast({{ nrs_item }} as double) as nrs_score,
+        answered.*,
+        cast(answered.nrs_answer as double) as nrs_score,
         case
-            when {% for item in pd_answers %}{{ item }} is not null{{ ' and ' if not loop.last }}{% endfor %}
-            then cast({{ pd_summed | join(' + ') }} + pattern_score + 2 * pd_radiating as double)
+            when answered.paindetect_answered = paindetect_items.items
+                then cast(answered.paindetect_sum as double)
         end as paindetect_score,
         -- an integer divided by an integer is a double on both engines
         case
-            when dash_answered >= 27 then (dash_sum / dash_answered - 1) * 25.0
+            when answered.dash_answered >= 27
+                then (answered.dash_sum / answered.dash_answered - 1) * 25.0
         end as dash_score_computed,
         case
-            when phq9_answered = 9 then cast(phq9_sum as double)
-            when phq9_answered in (7, 8) then cast(phq9_sum as double) * 9 / phq9_answered
+            when answered.phq9_answered = 9 then cast(answered.phq9_sum as double)
+            when answered.phq9_answered in (7, 8)
+                then cast(answered.phq9_sum as double) * 9 / answered.phq9_answered
         end as phq9_score,
-        phq9_answered in (7, 8) as phq9_is_prorated
+        answered.phq9_answered in (7, 8) as phq9_is_prorated
     from answered
+    cross join paindetect_items
 ),
 
 final as (

@@ -1,48 +1,26 @@
--- One row per answered, valid questionnaire item (invalid answers were set aside at ingest).
--- The codebook seed decides which columns are items (clinic totals are not). The pseudonym
--- is joined per assessment, before the unpivot multiplies the rows.
-{%- set items = codebook_items() %}
-with questionnaires as (
-    select * from {{ ref('stg_ingest__questionnaires') }}
+-- One row per answered, valid questionnaire item (invalid answers were set aside at ingest),
+-- with the patient's pseudonym in place of the site's mrn.
+with answers as (
+    select * from {{ ref('int_questionnaire_answers') }}
 ),
 
 patient_keys as (
     select * from {{ ref('stg_ingest__patient_keys') }}
 ),
 
-codebook as (
-    select item, param_code from {{ ref('questionnaire_codebook') }} where kind = 'item'
-),
-
-assessments as (
-    select
-        patient_keys.patient_key,
-        questionnaires.site,
-        questionnaires.mrn,
-        questionnaires.visit_code,
-        {{ items | join(', ') }}
-    from questionnaires
-    inner join patient_keys using (site, mrn)
-),
-
--- the SQL-standard form, which leaves out unanswered items
-unpivoted as (
-    select *
-    from assessments
-    unpivot (response for item in ({{ items | join(', ') }}))
-),
-
 final as (
     select
-        unpivoted.patient_key,
-        unpivoted.site,
-        unpivoted.mrn,
-        unpivoted.visit_code,
-        codebook.param_code,
-        unpivoted.item,
-        cast(unpivoted.response as {{ dbt.type_int() }}) as response
-    from unpivoted
-    inner join codebook using (item)
+        patient_keys.patient_key,
+        answers.site,
+        answers.mrn,
+        answers.visit_code,
+        answers.param_code,
+        answers.item,
+        answers.response
+    from answers
+    inner join patient_keys
+        on answers.site = patient_keys.site
+        and answers.mrn = patient_keys.mrn
 )
 
 select * from final
