@@ -208,3 +208,20 @@ def responder_criteria() -> tuple[ResponderCriterion, ...]:
                            float(row["threshold"]) if row["threshold"] else None,
                            row["category"] or None, row["description"])
         for row in _read_seed("responder_criteria"))
+
+
+@dataclass(frozen=True)
+class DataIssueRule:
+    """A data issue's rule: its severity and what it means, in one line
+    (docs/rules.md#1-data-issues)."""
+
+    rule: str
+    severity: str
+    meaning: str
+
+
+@cache
+def data_issue_rules() -> tuple[DataIssueRule, ...]:
+    """Every data issue rule, in the seed's order (the order the dictionary lists them in)."""
+    return tuple(DataIssueRule(row["rule"], row["severity"], row["meaning"])
+                 for row in _read_seed("data_issue_rules"))

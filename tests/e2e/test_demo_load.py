@@ -249,11 +249,14 @@ BREAKS = {
         "UPDATE outcomes SET param_code = 'VAS' WHERE rowid = 4",
     "unique_combination_outcomes_site__mrn__visit_code__param_code":
         "INSERT INTO outcomes SELECT * FROM outcomes WHERE rowid = 5",
-    "accepted_values_load_data_issues_severity__rejected_file__rejected_row__rejected_value__"
-    "warning":
+    "relationships_load_data_issues_severity__severity__ref_data_issue_rules_":
         "INSERT INTO load_data_issues BY NAME SELECT 'patients_demo.csv' AS "
         "file_name, 'patients' AS source, 'demo' AS site, 2 AS row_number, 'sex' AS \"column\", "
         "'x' AS value, 'out_of_range' AS rule, 'notice' AS severity, 'a note' AS message",
+    "relationships_load_data_issues_rule__rule__ref_data_issue_rules_":
+        "INSERT INTO load_data_issues BY NAME SELECT 'patients_demo.csv' AS "
+        "file_name, 'patients' AS source, 'demo' AS site, 3 AS row_number, 'sex' AS \"column\", "
+        "'x' AS value, 'no_such_rule' AS rule, 'warning' AS severity, 'a note' AS message",
     # The not_null tests beside the contracts' not_null constraints (which Spark does not
     # enforce on Parquet): on DuckDB each break drops its constraint first. The value break
     # takes the last row, which the NRS break of assert_scores_within_parameter_ranges never

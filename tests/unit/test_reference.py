@@ -42,3 +42,12 @@ def test_parameters_come_in_display_order_with_their_ranges() -> None:
     assert (parameters()["PAINDETECT"].score_min, parameters()["PAINDETECT"].score_max) == (
         -1.0, 38.0)  # docs/scoring.md#3-paindetect: painDETECT -1 to 38
     assert parameters()["MME"].score_max is None
+
+
+def test_every_data_issue_rule_has_a_severity_and_a_meaning():
+    from pipelines.core.issues import RULE_MEANING, RULE_SEVERITY, SEVERITIES
+
+    assert set(RULE_SEVERITY.values()) == set(SEVERITIES)
+    assert RULE_SEVERITY["total_mismatch"] == RULE_SEVERITY["group_mismatch"] == "warning"
+    assert RULE_SEVERITY["unknown_patient"] == "rejected_row"
+    assert all(len(meaning) > 10 for meaning in RULE_MEANING.values())

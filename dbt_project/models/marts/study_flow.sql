@@ -57,43 +57,138 @@ totals as (
     left join patient_counts on received.site = patient_counts.site
 ),
 
-flow as (
+-- each stage's rows: a site, the stage's step and name, a reason where the stage has
+-- several, and the count
+received_stage as (
     select
-        site, 1 as step, 'received' as stage, cast(null as {{ dbt.type_string() }}) as reason,
+        site,
+        1 as step,
+        'received' as stage,
+        cast(null as {{ dbt.type_string() }}) as reason,
         received as n
     from totals
+),
+
+rejected_by_rule_stage as (
+    select
+        site,
+        2 as step,
+        'rejected_at_ingestion' as stage,
+        rule as reason,
+        count(distinct row_number) as n
+    from issues
+    where severity = 'rejected_row'
+    group by site, rule
+),
+
+rejected_rows_stage as (
+    select
+        site,
+        3 as step,
+        'rejected_rows' as stage,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        rejected_rows as n
+    from totals
+),
+
+identical_copies_stage as (
+    select
+        site,
+        4 as step,
+        'identical_copies' as stage,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        identical_copies as n
+    from totals
+),
+
+patients_stage as (
+    select
+        site,
+        5 as step,
+        'patients' as stage,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        patients as n
+    from totals
+),
+
+excluded_stage as (
+    select
+        site,
+        6 as step,
+        'excluded' as stage,
+        exclusion_reason as reason,
+        count(*) as n
+    from patients
+    where not in_analysis
+    group by site, exclusion_reason
+),
+
+in_analysis_stage as (
+    select
+        site,
+        7 as step,
+        'in_analysis' as stage,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        in_analysis as n
+    from totals
+),
+
+group_stage as (
+    select
+        site,
+        8 as step,
+        'group' as stage,
+        group_code as reason,
+        count(*) as n
+    from patients
+    where in_analysis
+    group by site, group_code
+),
+
+flow as (
+    select * from received_stage
     union all
-    select site, 2, 'rejected_at_ingestion', rule, count(distinct row_number)
-    from issues where severity = 'rejected_row' group by site, rule
+    select * from rejected_by_rule_stage
     union all
-    select site, 3, 'rejected_rows', null, rejected_rows from totals
+    select * from rejected_rows_stage
     union all
-    select site, 4, 'identical_copies', null, identical_copies from totals
+    select * from identical_copies_stage
     union all
-    select site, 5, 'patients', null, patients from totals
+    select * from patients_stage
     union all
-    select site, 6, 'excluded', exclusion_reason, count(*)
-    from patients where not in_analysis group by site, exclusion_reason
+    select * from excluded_stage
     union all
-    select site, 7, 'in_analysis', null, in_analysis from totals
+    select * from in_analysis_stage
     union all
-    select site, 8, 'group', group_code, count(*)
-    from patients where in_analysis group by site, group_code
+    select * from group_stage
 ),
 
 all_sites as (
-    select 'ALL' as site, step, stage, reason, sum(n) as n
-    from flow group by step, stage, reason
+    select
+        'ALL' as site,
+        step,
+        stage,
+        reason,
+        sum(n) as n
+    from flow
+    group by step, stage, reason
 ),
 
 final as (
     select
-        site, cast(step as {{ dbt.type_int() }}) as step, stage, reason,
+        site,
+        cast(step as {{ dbt.type_int() }}) as step,
+        stage,
+        reason,
         cast(n as {{ dbt.type_int() }}) as n
     from flow
     union all
     select
-        site, cast(step as {{ dbt.type_int() }}), stage, reason, cast(n as {{ dbt.type_int() }})
+        site,
+        cast(step as {{ dbt.type_int() }}) as step,
+        stage,
+        reason,
+        cast(n as {{ dbt.type_int() }}) as n
     from all_sites
 )
 
