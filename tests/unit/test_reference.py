@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.core.reference import Parameter, code_list, parameter_order, parameters
+from pipelines.core.reference import (
+    Parameter,
+    code_list,
+    parameter_order,
+    parameters,
+    visit_codes,
+)
 from schemas import fields
 
 
@@ -42,3 +48,7 @@ def test_parameters_come_in_display_order_with_their_ranges() -> None:
     assert (parameters()["PAINDETECT"].score_min, parameters()["PAINDETECT"].score_max) == (
         -1.0, 38.0)  # docs/scoring.md#3-paindetect: painDETECT -1 to 38
     assert parameters()["MME"].score_max is None
+
+
+def test_visit_codes_come_in_visit_order() -> None:
+    assert visit_codes() == ("BASELINE", "POST_NI", "POST_USGDN", "FU_3M", "FU_6M")
