@@ -80,6 +80,13 @@ def visit_orders() -> dict[str, int]:
 
 
 @cache
+def visit_codes() -> tuple[str, ...]:
+    """The visit codes in visit order, BASELINE first."""
+    orders = visit_orders()
+    return tuple(sorted(orders, key=orders.__getitem__))
+
+
+@cache
 def visit_names() -> dict[str, str]:
     """Visit code -> the name tables and labels give it (Baseline, After NI, ...)."""
     return {row["visit_code"]: row["visit_name"] for row in _read_seed("visits")}

@@ -1,4 +1,4 @@
-"""The search that found the demo cohort's per-patient scores (pipelines/demo/study.py,
+"""The search that found the demo cohort's per-patient scores (pipelines/demo/cohort.py,
 SCORE_TABLE): integer score units per patient whose mean (SD) per visit, recomputed exactly,
 round to the published table of Vas & Pai 2019. The tests re-run it and check the table with
 it; the pipeline never imports it.
@@ -13,17 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from itertools import pairwise
 
-from pipelines.demo.study import (
-    BASELINE,
-    GROUP_EVENTS,
-    GROUP_SIZES,
-    PARAMS,
-    POST_NI,
-    POST_USGDN,
-    SEED,
-    _Rng,
-    _severity,
-)
+from pipelines.demo.codes import BASELINE, POST_NI, POST_USGDN
+from pipelines.demo.cohort import GROUP_EVENTS, GROUP_SIZES, PARAMS, SEED, Rng, severity
 
 # (group, param, event) -> (mean, sd) exactly as printed in the published table.
 PUBLISHED_TABLE: dict[tuple[int, str, str], tuple[str, str]] = {
@@ -109,10 +100,10 @@ def search_score_table(group: int, param: str, seed: int = SEED) -> tuple[tuple[
     events = GROUP_EVENTS[group]
     n = GROUP_SIZES[group]
     targets = [PUBLISHED_TABLE[(group, param, event)] for event in events]
-    severity = _severity(group, seed)
-    rng = _Rng(seed * 100 + group * 10 + PARAMS.index(param))
+    severities = severity(group, seed)
+    rng = Rng(seed * 100 + group * 10 + PARAMS.index(param))
     for _ in range(200):
-        cols = _initial_columns(scale, targets, severity, rng)
+        cols = _initial_columns(scale, targets, severities, rng)
         if cols is not None and _climb(cols, scale, targets, rng, n):
             return tuple(tuple(cols[t][i] for t in range(len(events))) for i in range(n))
     raise RuntimeError(f"no score table found for group {group} {param}")
@@ -122,7 +113,7 @@ def _initial_columns(
     scale: _Scale,
     targets: list[tuple[str, str]],
     severity: list[float],
-    rng: _Rng,
+    rng: Rng,
 ) -> list[list[int]] | None:
     n = len(severity)
     cols: list[list[int]] = []
@@ -158,7 +149,7 @@ def _climb(
     cols: list[list[int]],
     scale: _Scale,
     targets: list[tuple[str, str]],
-    rng: _Rng,
+    rng: Rng,
     n: int,
     steps: int = 4000,
 ) -> bool:

@@ -1,4 +1,4 @@
-"""Tests of the bundled demo-cohort generator (pipelines.demo.study)."""
+"""Tests of the bundled demo-cohort generator (pipelines.demo.study and its parts)."""
 
 import csv
 import statistics
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo import study
+from pipelines.demo import cohort, study
 from schemas import SOURCE_SPECS
 from tests.unit import score_search
 
@@ -310,8 +310,8 @@ def test_format_mean_sd_rounds_half_away_from_zero() -> None:
 
 def test_embedded_score_table_hits_published_table() -> None:
     for (group, param), cells in PUBLISHED.items():
-        rows = study.SCORE_TABLE[group][param]
-        assert len(rows) == study.GROUP_SIZES[group]
+        rows = cohort.SCORE_TABLE[group][param]
+        assert len(rows) == cohort.GROUP_SIZES[group]
         step = score_search.SCALES[param].step
         for k, cell in enumerate(cells):
             values = [row[k] * step for row in rows]
@@ -321,7 +321,7 @@ def test_embedded_score_table_hits_published_table() -> None:
 
 
 def test_embedded_trajectories_fall_over_visits() -> None:
-    for group, params in study.SCORE_TABLE.items():
+    for group, params in cohort.SCORE_TABLE.items():
         for param, rows in params.items():
             scale = score_search.SCALES[param]
             for row in rows:
@@ -332,7 +332,7 @@ def test_embedded_trajectories_fall_over_visits() -> None:
 @pytest.mark.parametrize("group", [1, 2])
 @pytest.mark.parametrize("param", ["NRS", "PAINDETECT", "DASH"])
 def test_search_reproduces_embedded_table(group: int, param: str) -> None:
-    assert score_search.search_score_table(group, param) == study.SCORE_TABLE[group][param]
+    assert score_search.search_score_table(group, param) == cohort.SCORE_TABLE[group][param]
 
 
 def test_search_with_another_seed_still_hits_targets() -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.core.reference import Parameter, code_list, parameter_order, parameters
+from pipelines.core.reference import (
+    Parameter,
+    code_list,
+    parameter_order,
+    parameters,
+    visit_codes,
+)
 from schemas import fields
 
 
@@ -51,3 +57,7 @@ def test_every_data_issue_rule_has_a_severity_and_a_meaning():
     assert RULE_SEVERITY["total_mismatch"] == RULE_SEVERITY["group_mismatch"] == "warning"
     assert RULE_SEVERITY["unknown_patient"] == "rejected_row"
     assert all(len(meaning) > 10 for meaning in RULE_MEANING.values())
+
+
+def test_visit_codes_come_in_visit_order() -> None:
+    assert visit_codes() == ("BASELINE", "POST_NI", "POST_USGDN", "FU_3M", "FU_6M")
