@@ -35,8 +35,12 @@ demo: $(MANIFEST)
 	$(BIN)/pmps load
 	$(BIN)/pmps summary
 
+# ruff over the Python; sqlfluff over the dbt project's SQL as dbt compiles it for DuckDB (an
+# in-memory warehouse: the project compiles from its files alone), into a target folder of its own.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	cd dbt_project && PMPS_WAREHOUSE_DB=:memory: DBT_TARGET_PATH=target/sqlfluff \
+		../$(BIN)/sqlfluff lint .
 
 test: $(MANIFEST) lint
 	$(BIN)/pytest

@@ -11,5 +11,6 @@ parameters as (
 select outcomes.*
 from outcomes
 inner join parameters using (param_code)
-where outcomes.value < parameters.score_min
+where
+    outcomes.value < parameters.score_min
     or (parameters.score_max is not null and outcomes.value > parameters.score_max)

@@ -15,10 +15,11 @@ out_of_order as (
             as days_after_it
     from assessments as assessment
     inner join assessments as later
-        on assessment.site = later.site
-        and assessment.mrn = later.mrn
-        and assessment.visit_order < later.visit_order
-        and later.assessment_date < assessment.assessment_date
+        on
+            assessment.site = later.site
+            and assessment.mrn = later.mrn
+            and assessment.visit_order < later.visit_order
+            and assessment.assessment_date > later.assessment_date
 )
 
 select * from out_of_order

@@ -2,7 +2,11 @@
 -- (docs/scoring.md#7-mme). Missing when an active prescription cannot be converted, and for a
 -- site without a current medications snapshot.
 with assessments as (
-    select site, mrn, visit_code, assessment_date
+    select
+        site,
+        mrn,
+        visit_code,
+        assessment_date
     from {{ ref('int_questionnaires_scored') }}
 ),
 
@@ -25,13 +29,14 @@ daily_mme as (
         prescriptions.*,
         case
             when prescriptions.is_convertible
-            then prescriptions.dose * prescriptions.doses_per_day * mme_factors.factor
+                then prescriptions.dose * prescriptions.doses_per_day * mme_factors.factor
         end as daily_mme
     from prescriptions
     left join mme_factors
-        on prescriptions.drug = mme_factors.drug
-        and prescriptions.unit = mme_factors.unit
-        and prescriptions.route = mme_factors.route
+        on
+            prescriptions.drug = mme_factors.drug
+            and prescriptions.unit = mme_factors.unit
+            and prescriptions.route = mme_factors.route
 ),
 
 active as (
@@ -43,10 +48,11 @@ active as (
         {{ dbt.bool_or('daily_mme.daily_mme is null') }} as has_unconvertible
     from assessments
     inner join daily_mme
-        on assessments.site = daily_mme.site
-        and assessments.mrn = daily_mme.mrn
-        and daily_mme.start_date <= assessments.assessment_date
-        and (daily_mme.end_date is null or assessments.assessment_date <= daily_mme.end_date)
+        on
+            assessments.site = daily_mme.site
+            and assessments.mrn = daily_mme.mrn
+            and assessments.assessment_date >= daily_mme.start_date
+            and (daily_mme.end_date is null or assessments.assessment_date <= daily_mme.end_date)
     group by assessments.site, assessments.mrn, assessments.visit_code
 ),
 

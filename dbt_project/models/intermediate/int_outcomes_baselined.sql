@@ -6,12 +6,22 @@ with outcomes as (
 ),
 
 patients as (
-    select site, mrn, group_code, in_analysis, index_date, first_usgdn_date
+    select
+        site,
+        mrn,
+        group_code,
+        in_analysis,
+        index_date,
+        first_usgdn_date
     from {{ ref('int_patients_grouped') }}
 ),
 
 dated as (
-    select outcomes.*, patients.group_code, patients.in_analysis, patients.index_date,
+    select
+        outcomes.*,
+        patients.group_code,
+        patients.in_analysis,
+        patients.index_date,
         patients.first_usgdn_date
     from outcomes
     inner join patients using (site, mrn)
@@ -20,7 +30,11 @@ dated as (
 -- the assessments on or before the index date, the latest first
 baseline_candidates as (
     select
-        site, mrn, param_code, visit_code, value,
+        site,
+        mrn,
+        param_code,
+        visit_code,
+        value,
         row_number() over (
             partition by site, mrn, param_code order by assessment_date desc, visit_order desc
         ) as recency
@@ -29,7 +43,12 @@ baseline_candidates as (
 ),
 
 baselines as (
-    select site, mrn, param_code, visit_code as baseline_visit_code, value as baseline_value
+    select
+        site,
+        mrn,
+        param_code,
+        visit_code as baseline_visit_code,
+        value as baseline_value
     from baseline_candidates
     where recency = 1
 ),
@@ -37,7 +56,10 @@ baselines as (
 -- the assessments on or before the first USGDN, the latest first
 pre_usgdn_candidates as (
     select
-        site, mrn, param_code, value,
+        site,
+        mrn,
+        param_code,
+        value,
         row_number() over (
             partition by site, mrn, param_code order by assessment_date desc, visit_order desc
         ) as recency
@@ -46,7 +68,11 @@ pre_usgdn_candidates as (
 ),
 
 pre_usgdn_references as (
-    select site, mrn, param_code, value as pre_usgdn_value
+    select
+        site,
+        mrn,
+        param_code,
+        value as pre_usgdn_value
     from pre_usgdn_candidates
     where recency = 1
 ),
@@ -61,7 +87,7 @@ final as (
         dated.visit_order,
         cast(case
             when dated.assessment_date >= dated.index_date
-            then {{ dbt.datediff('dated.index_date', 'dated.assessment_date', 'day') }} + 1
+                then {{ dbt.datediff('dated.index_date', 'dated.assessment_date', 'day') }} + 1  -- noqa: LT05
             else {{ dbt.datediff('dated.index_date', 'dated.assessment_date', 'day') }}
         end as {{ dbt.type_int() }}) as study_day,
         dated.param_code,
@@ -74,7 +100,7 @@ final as (
         dated.value - baselines.baseline_value as change,
         case
             when baselines.baseline_value <> 0
-            then 100 * (dated.value - baselines.baseline_value) / abs(baselines.baseline_value)
+                then 100 * (dated.value - baselines.baseline_value) / abs(baselines.baseline_value)
         end as pct_change,
         pre_usgdn_references.pre_usgdn_value,
         dated.value - pre_usgdn_references.pre_usgdn_value as change_from_pre_usgdn

@@ -36,8 +36,9 @@ unpivoted as (
     from assessments
     unpivot (
         value for param_code in (
-            nrs_score as NRS, paindetect_score as PAINDETECT, dash_score as DASH,
-            phq9_score as PHQ9, mme as MME
+            -- the aliases are the parameter codes, upper case as the seed writes them
+            nrs_score as NRS, paindetect_score as PAINDETECT, dash_score as DASH,  -- noqa: CP02
+            phq9_score as PHQ9, mme as MME  -- noqa: CP02
         )
     )
 ),
@@ -57,8 +58,9 @@ final as (
             as phq9_item9_positive
     from unpivoted
     left join score_categories
-        on unpivoted.param_code = score_categories.param_code
-        and floor(unpivoted.value + 0.5) between score_categories.min_score
+        on
+            unpivoted.param_code = score_categories.param_code
+            and floor(unpivoted.value + 0.5) between score_categories.min_score
             and score_categories.max_score
 )
 

@@ -1,5 +1,6 @@
 -- One row per accepted patient: index date, first USGDN, derived treatment group and the
--- patient descriptors of the `patients` mart (docs/scoring.md#9-treatment-groups, docs/scoring.md#10-baseline-and-change).
+-- patient descriptors of the `patients` mart (docs/scoring.md#9-treatment-groups,
+-- docs/scoring.md#10-baseline-and-change).
 with patients as (
     select * from {{ ref('stg_ingest__patients') }}
 ),
@@ -14,19 +15,28 @@ procedure_codes as (
 
 -- each code is known (the relationships test of stg_ingest__procedures), so none is dropped
 procedures as (
-    select coded_procedures.*, procedure_codes.is_neural_intervention
+    select
+        coded_procedures.*,
+        procedure_codes.is_neural_intervention
     from coded_procedures
     inner join procedure_codes using (procedure_code)
 ),
 
 index_dates as (
-    select site, mrn, min(procedure_date) as index_date
+    select
+        site,
+        mrn,
+        min(procedure_date) as index_date
     from procedures
     group by site, mrn
 ),
 
 usgdn_courses as (
-    select site, mrn, min(procedure_date) as first_usgdn_date, count(*) as usgdn_sessions
+    select
+        site,
+        mrn,
+        min(procedure_date) as first_usgdn_date,
+        count(*) as usgdn_sessions
     from procedures
     where procedure_code = 'usgdn'
     group by site, mrn
@@ -40,9 +50,12 @@ neural_interventions as (
         {{ string_agg_distinct_sorted('procedures.procedure_code', ',') }} as ni_types
     from procedures
     left join usgdn_courses using (site, mrn)
-    where procedures.is_neural_intervention
-        and (usgdn_courses.first_usgdn_date is null
-             or procedures.procedure_date < usgdn_courses.first_usgdn_date)
+    where
+        procedures.is_neural_intervention
+        and (
+            usgdn_courses.first_usgdn_date is null
+            or procedures.procedure_date < usgdn_courses.first_usgdn_date
+        )
     group by procedures.site, procedures.mrn
 ),
 
@@ -51,8 +64,8 @@ grouped as (
         patients.*,
         index_dates.index_date,
         usgdn_courses.first_usgdn_date,
-        coalesce(usgdn_courses.usgdn_sessions, 0) as usgdn_sessions,
         neural_interventions.ni_types,
+        coalesce(usgdn_courses.usgdn_sessions, 0) as usgdn_sessions,
         case
             when usgdn_courses.first_usgdn_date is null then null
             when neural_interventions.ni_types is not null then 'NI_USGDN'
@@ -80,7 +93,8 @@ final as (
                 90,
                 year(index_date) - year(date_of_birth)
                 - case
-                    when month(index_date) * 100 + day(index_date)
+                    when
+                        month(index_date) * 100 + day(index_date)
                         < month(date_of_birth) * 100 + day(date_of_birth) then 1
                     else 0
                 end
@@ -88,7 +102,8 @@ final as (
         end as {{ dbt.type_int() }}) as age_at_index,
         -- divided as doubles (an integer by a decimal would be a decimal on Spark)
         cast(floor(
-            cast({{ dbt.datediff('mastectomy_date', 'index_date', 'day') }} as double) / 30.4375
+            cast({{ dbt.datediff('mastectomy_date', 'index_date', 'day') }} as double)  -- noqa: LT05
+            / 30.4375
         ) as {{ dbt.type_int() }}) as months_since_mastectomy
     from grouped
 )

@@ -94,9 +94,10 @@ answered as (
     from questionnaires
     inner join visits on questionnaires.visit_code = visits.visit_code
     left join item_totals
-        on questionnaires.site = item_totals.site
-        and questionnaires.mrn = item_totals.mrn
-        and questionnaires.visit_code = item_totals.visit_code
+        on
+            questionnaires.site = item_totals.site
+            and questionnaires.mrn = item_totals.mrn
+            and questionnaires.visit_code = item_totals.visit_code
 ),
 
 scored as (

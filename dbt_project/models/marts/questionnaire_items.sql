@@ -19,8 +19,9 @@ final as (
         answers.response
     from answers
     inner join patient_keys
-        on answers.site = patient_keys.site
-        and answers.mrn = patient_keys.mrn
+        on
+            answers.site = patient_keys.site
+            and answers.mrn = patient_keys.mrn
 )
 
 select * from final

@@ -2,11 +2,13 @@
 -- all sites: received, rejected at ingestion (by rule), identical copies, patients, excluded
 -- from the analysis (by reason), in the analysis, and per treatment group.
 with current_files as (
-    select * from {{ ref('stg_ingest__current_files') }} where source = 'patients'
+    select * from {{ ref('stg_ingest__current_files') }}
+    where source = 'patients'
 ),
 
 issues as (
-    select * from {{ ref('stg_ingest__load_issues') }} where source = 'patients'
+    select * from {{ ref('stg_ingest__load_issues') }}
+    where source = 'patients'
 ),
 
 patients as (
@@ -14,7 +16,9 @@ patients as (
 ),
 
 received as (
-    select site, sum(rows_read) as received
+    select
+        site,
+        sum(rows_read) as received
     from current_files
     group by site
 ),
@@ -30,14 +34,19 @@ rejected_rows as (
 ),
 
 identical_copies as (
-    select site, count(*) as identical_copies
+    select
+        site,
+        count(*) as identical_copies
     from issues
     where rule = 'duplicate_identical'
     group by site
 ),
 
 patient_counts as (
-    select site, count(*) as patients, count(case when in_analysis then 1 end) as in_analysis
+    select
+        site,
+        count(*) as patients,
+        count(case when in_analysis then 1 end) as in_analysis
     from patients
     group by site
 ),

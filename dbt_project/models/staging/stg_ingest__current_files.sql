@@ -4,7 +4,13 @@ with source as (
 
 final as (
     select
-        source, site, file_name, export_date, sha256, rows_read, rows_loaded,
+        source,
+        site,
+        file_name,
+        export_date,
+        sha256,
+        rows_read,
+        rows_loaded,
         rows_rejected
     from source
 )

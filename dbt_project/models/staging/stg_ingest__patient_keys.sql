@@ -3,7 +3,11 @@ with source as (
 ),
 
 final as (
-    select site, mrn, patient_key from source
+    select
+        site,
+        mrn,
+        patient_key
+    from source
 )
 
 select * from final
