@@ -87,7 +87,7 @@ def check_key(entry: LandingFile, config: Config) -> str | None:
     if entry.sha256 is None or entry.export is None:
         return None
     payload = {"sha256": entry.sha256, "file_name": entry.file_name,
-               "site": dataclasses.asdict(config.site(entry.site)),
+               "site": config.site(entry.site).model_dump(),
                "limits": dataclasses.asdict(config.limits), "code": code_version()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=_settings)
                           .encode()).hexdigest()
