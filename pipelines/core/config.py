@@ -67,55 +67,6 @@ class NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one file may hold before it is rejected unread (docs/inputs.md#6-limits)."""
-
-    max_cell_bytes: int = 1_048_576
-    max_rows: int = 5_000_000
-    max_xlsx_uncompressed_bytes: int = 1_073_741_824
-
-
-@dataclass(frozen=True)
-class PublishGuard:
-    """How much the analysis population may shrink from one published load to the next."""
-
-    max_drop_pct: float = 20.0
-
-
-@dataclass(frozen=True)
-class Config:
-    landing_dir: Path
-    warehouse_dir: Path
-    sites: dict[str, SiteConfig] = field(default_factory=dict)
-    source_file: Path | None = None
-    limits: Limits = field(default_factory=Limits)
-    publish_guard: PublishGuard = field(default_factory=PublishGuard)
-    engine: str = "duckdb"
-    dbt_target: str | None = None  # None: the engine's default target
-    handover: str | None = None  # the Parquet hand-over folder (Spark); None: under the warehouse
-    exports: tuple[str, ...] = EXPORT_FORMATS
-    # What an unchanged input made is kept: a file's read and row checks
-    # (pipelines/ingest/reuse.py), the models (pipelines/core/builds.py), the published rows
-    # and files (pipelines/publish/previous.py); false makes everything afresh.
-    reuse: bool = True
-
-    def site(self, site: str) -> SiteConfig:
-        return self.sites.get(site, SiteConfig())
-
-    @property
-    def target(self) -> str:
-        """The dbt target the models are built with."""
-        return self.dbt_target or DEFAULT_DBT_TARGETS[self.engine]
-
-    @property
-    def handover_dir(self) -> str:
-        """Where the ingest hands its tables to Spark and the models write their Parquet: a
-        local folder or a URI every executor of a cluster reads (kept as text: it may be
-        ``s3a://...``)."""
-        return self.handover or str((self.warehouse_dir / HANDOVER_DIR).resolve())
-
-
 def folded_names(raw: dict, where: str) -> dict[str, Any]:
     """A block's settings by name. Names match case-insensitively, like every other name in
     the contract; a name given twice is an error."""
@@ -234,11 +185,13 @@ def parse_sites(value: Any) -> dict[str, SiteConfig]:
     return sites
 
 
-class LimitsBlock(FileBlock):
+class Limits(FileBlock):
+    """What one file may hold before it is rejected unread (docs/inputs.md#6-limits)."""
+
     WHERE = "limits"
-    max_cell_bytes: int = Limits.max_cell_bytes
-    max_rows: int = Limits.max_rows
-    max_xlsx_uncompressed_bytes: int = Limits.max_xlsx_uncompressed_bytes
+    max_cell_bytes: int = 1_048_576
+    max_rows: int = 5_000_000
+    max_xlsx_uncompressed_bytes: int = 1_073_741_824
 
     @field_validator("*", mode="before")
     @classmethod
@@ -246,9 +199,11 @@ class LimitsBlock(FileBlock):
         return positive_int(value, f"limits.{info.field_name}")
 
 
-class PublishGuardBlock(FileBlock):
+class PublishGuard(FileBlock):
+    """How much the analysis population may shrink from one published load to the next."""
+
     WHERE = "publish_guard"
-    max_drop_pct: float = PublishGuard.max_drop_pct
+    max_drop_pct: float = 20.0
 
     @field_validator("max_drop_pct", mode="before")
     @classmethod
@@ -267,8 +222,8 @@ class ConfigFile(FileBlock):
     sites: dict[str, SiteConfig] = {}
     landing_dir: str | None = None
     warehouse_dir: str | None = None
-    limits: LimitsBlock = LimitsBlock()
-    publish_guard: PublishGuardBlock = PublishGuardBlock()
+    limits: Limits = Limits()
+    publish_guard: PublishGuard = PublishGuard()
     engine: str | None = None
     dbt_target: str | None = None
     handover_dir: str | None = None
@@ -287,6 +242,39 @@ class ConfigFile(FileBlock):
     @classmethod
     def _path(cls, value: Any, info: ValidationInfo) -> str | None:
         return None if value is None else nonempty_text(value, info.field_name)
+
+
+@dataclass(frozen=True)
+class Config:
+    landing_dir: Path
+    warehouse_dir: Path
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
+    source_file: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    publish_guard: PublishGuard = field(default_factory=PublishGuard)
+    engine: str = "duckdb"
+    dbt_target: str | None = None  # None: the engine's default target
+    handover: str | None = None  # the Parquet hand-over folder (Spark); None: under the warehouse
+    exports: tuple[str, ...] = EXPORT_FORMATS
+    # What an unchanged input made is kept: a file's read and row checks
+    # (pipelines/ingest/reuse.py), the models (pipelines/core/builds.py), the published rows
+    # and files (pipelines/publish/previous.py); false makes everything afresh.
+    reuse: bool = True
+
+    def site(self, site: str) -> SiteConfig:
+        return self.sites.get(site, SiteConfig())
+
+    @property
+    def target(self) -> str:
+        """The dbt target the models are built with."""
+        return self.dbt_target or DEFAULT_DBT_TARGETS[self.engine]
+
+    @property
+    def handover_dir(self) -> str:
+        """Where the ingest hands its tables to Spark and the models write their Parquet: a
+        local folder or a URI every executor of a cluster reads (kept as text: it may be
+        ``s3a://...``)."""
+        return self.handover or str((self.warehouse_dir / HANDOVER_DIR).resolve())
 
 
 def first_problem(error: ValidationError, where: str = "") -> str:
@@ -341,6 +329,5 @@ def load_config(config_file: str | os.PathLike | None = None, landing: str | Non
     engine = env.get("PMPS_ENGINE")
     engine = parse_engine(engine, "PMPS_ENGINE") if engine else parsed.engine or ENGINES[0]
     return Config(Path(landing_dir), Path(warehouse_dir), parsed.sites, path,
-                  Limits(**parsed.limits.model_dump()),
-                  PublishGuard(**parsed.publish_guard.model_dump()), engine,
+                  parsed.limits, parsed.publish_guard, engine,
                   parsed.dbt_target, parsed.handover_dir, parsed.exports, parsed.reuse)
