@@ -1,12 +1,14 @@
 """The load's configuration (docs/inputs.md#7-configuration): one YAML file, checked before
 anything runs.
 
-Paths follow the precedence flag > environment variable > file > default.
+Paths follow the precedence flag > environment variable > file > default; the environment is
+handed in (pipelines/core/environment.py reads it).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -260,6 +262,8 @@ class Config:
     # (pipelines/ingest/reuse.py), the models (pipelines/core/builds.py), the published rows
     # and files (pipelines/publish/previous.py); false makes everything afresh.
     reuse: bool = True
+    # $PMPS_PSEUDONYM_KEY; None: the key file under the warehouse (pipelines/core/pseudonym.py)
+    pseudonym_key: str | None = field(default=None, repr=False)
 
     def site(self, site: str) -> SiteConfig:
         return self.sites.get(site, SiteConfig())
@@ -303,9 +307,11 @@ def parse_config(raw: Any) -> ConfigFile:
 
 
 def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
-                warehouse: str | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Resolve the configuration: flag, then environment variable, then file, then default."""
-    env = os.environ if environ is None else environ
+                warehouse: str | None = None, environ: Mapping[str, str] | None = None
+                ) -> Config:
+    """Resolve the configuration: flag, then environment variable (``environ``, the
+    variables read by pipelines/core/environment.py), then file, then default."""
+    env = environ or {}
     path = Path(config_file or env.get("PMPS_CONFIG") or DEFAULT_CONFIG_FILE)
     try:
         text = path.read_text(encoding="utf-8")
@@ -330,4 +336,5 @@ def load_config(config_file: str | os.PathLike | None = None, landing: str | Non
     engine = parse_engine(engine, "PMPS_ENGINE") if engine else parsed.engine or ENGINES[0]
     return Config(Path(landing_dir), Path(warehouse_dir), parsed.sites, path,
                   parsed.limits, parsed.publish_guard, engine,
-                  parsed.dbt_target, parsed.handover_dir, parsed.exports, parsed.reuse)
+                  parsed.dbt_target, parsed.handover_dir, parsed.exports, parsed.reuse,
+                  env.get("PMPS_PSEUDONYM_KEY"))
