@@ -8,9 +8,11 @@ import shutil
 import sys
 import textwrap
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipelines.core.config import Config, ConfigError, load_config
+from pipelines.core.environment import read_environment
 from pipelines.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -100,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    landing = Path(args.landing) if args.landing else load_config().landing_dir
+def run_demo(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    landing = Path(args.landing) if args.landing else load_config(environ=env).landing_dir
     if args.patients is not None:
         from pipelines.demo.registry import write_registry_exports
 
@@ -120,7 +122,7 @@ def run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def load_in_process(config: Config, accept_drop: bool) -> int:
+def load_in_process(config: Config, env: Mapping[str, str], accept_drop: bool) -> int:
     """Run the code location's nightly job in this process. Dagster and the code location are
     imported only now (a refused load never pays for them), once dbt's manifest is there: the
     dbt assets are read from it."""
@@ -135,11 +137,11 @@ def load_in_process(config: Config, accept_drop: bool) -> int:
     from pipelines.defs.jobs import NIGHTLY_LOAD
     from pipelines.operations.runner import run_nightly_load
 
-    return run_nightly_load(defs.resolve_job_def(NIGHTLY_LOAD), config, accept_drop)
+    return run_nightly_load(defs().resolve_job_def(NIGHTLY_LOAD), config, env, accept_drop)
 
 
-def run_load(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args.landing, args.warehouse)
+def run_load(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    config = load_config(args.config, args.landing, args.warehouse, env)
     if not config.landing_dir.is_dir():
         print(f"pmps: landing folder {config.landing_dir.absolute()} does not exist",
               file=sys.stderr)
@@ -151,7 +153,7 @@ def run_load(args: argparse.Namespace) -> int:
     try:
         # held for the whole load; a second load is refused at once, before Dagster's import
         with load_lock(config.warehouse_dir):
-            return load_in_process(config, accept_drop=args.accept_drop)
+            return load_in_process(config, env, accept_drop=args.accept_drop)
     except LoadRunning as error:
         print(f"pmps: {error}; this load recorded nothing", file=sys.stderr)
         return EXIT_FAILED
@@ -162,18 +164,18 @@ def run_load(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
-def run_summary(args: argparse.Namespace) -> int:
+def run_summary(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from pipelines.publish.paper_table import print_summary
 
-    warehouse = Path(args.warehouse) if args.warehouse else load_config().warehouse_dir
+    warehouse = Path(args.warehouse) if args.warehouse else load_config(environ=env).warehouse_dir
     return print_summary(warehouse)
 
 
-def run_issues(args: argparse.Namespace) -> int:
+def run_issues(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from pipelines.core.lock import lock_path
     from pipelines.publish.issue_log import IssueQuery, format_issues, read_issues
 
-    warehouse = Path(args.warehouse) if args.warehouse else load_config().warehouse_dir
+    warehouse = Path(args.warehouse) if args.warehouse else load_config(environ=env).warehouse_dir
     load_id, issues = read_issues(warehouse, IssueQuery(args.load, args.rule, args.file,
                                                         args.limit))
     if load_id is None:
@@ -188,18 +190,19 @@ def run_issues(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_dev(args: argparse.Namespace) -> int:
+def run_dev(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from pipelines.core.warehouse import PRIVATE_UMASK
     from pipelines.operations.history import dagster_home
     from pipelines.operations.processes import run_dev_server
 
     os.umask(PRIVATE_UMASK)  # the webserver, daemon and run workers inherit it
-    config = load_config(warehouse=args.warehouse)
+    config = load_config(warehouse=args.warehouse, environ=env)
     bin_dir = Path(sys.executable).parent  # dagster dev runs `dbt parse` from PATH
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "DAGSTER_HOME": str(dagster_home(config.warehouse_dir))}
+    # the server's processes inherit this one's environment, with dbt on PATH
+    child_env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+                 "DAGSTER_HOME": str(dagster_home(config.warehouse_dir, env.get("DAGSTER_HOME")))}
     extra = [a for a in args.dagster_args if a != "--"]
-    return run_dev_server([str(bin_dir / "dagster"), "dev", *extra], env,
+    return run_dev_server([str(bin_dir / "dagster"), "dev", *extra], child_env,
                           Path(__file__).resolve().parents[1])
 
 
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"demo": run_demo, "load": run_load, "summary": run_summary,
                 "issues": run_issues, "dev": run_dev}
     try:
-        return handlers[args.command](args)
+        return handlers[args.command](args, read_environment())
     except ConfigError as error:
         print(f"pmps: {error}", file=sys.stderr)
         return EXIT_USAGE

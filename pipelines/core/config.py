@@ -1,12 +1,14 @@
 """The load's configuration (docs/inputs.md#7-configuration): one YAML file, checked before
 anything runs.
 
-Paths follow the precedence flag > environment variable > file > default.
+Paths follow the precedence flag > environment variable > file > default; the environment is
+handed in (pipelines/core/environment.py reads it).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +17,7 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,11 +29,16 @@ from pipelines.core.config_checks import (
     EXPORT_FORMATS,
     ConfigError,
     check_date_format,
+    check_encoding,
+    known_codes,
+    label_mapping,
     nonempty_text,
     normalise_label,
+    parse_delimiter,
     parse_engine,
     parse_exports,
     parse_flag,
+    parse_missing_values,
     positive_int,
 )
 from pipelines.core.reference import mme_factors, procedure_codes, visit_orders
@@ -43,11 +51,9 @@ DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 # The dbt target each engine builds with unless `dbt_target` names another (profiles.yml).
 DEFAULT_DBT_TARGETS = {"duckdb": "warehouse", "spark": "spark"}
 HANDOVER_DIR = "handover"  # under the warehouse folder, unless handover_dir says otherwise
-SITE_KEYS = {
-    "encoding", "delimiter", "date_format", "missing_values", "columns", "events", "procedures",
-    "drugs",
-}
-DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "tab": "\t", "\\t": "\t"}
+# A site's code mappings: the codes they may map to, and how a message names one.
+SITE_CODES = {"events": (visit_orders, "visit code"),
+              "procedures": (procedure_codes, "procedure code"), "drugs": (mme_factors, "drug")}
 
 
 class NoAliasLoader(yaml.SafeLoader):
@@ -63,93 +69,6 @@ class NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-@dataclass(frozen=True)
-class SiteConfig:
-    """How one site's exports are read; a site not configured uses these defaults."""
-
-    encoding: str = "utf-8-sig"
-    delimiter: str | None = None
-    date_format: str = DEFAULT_DATE_FORMAT
-    missing_values: frozenset[str] = frozenset(normalise_label(v) for v in DEFAULT_MISSING_VALUES)
-    columns: dict[str, str] = field(default_factory=dict)  # normalised export name -> canonical
-    events: dict[str, str] = field(default_factory=dict)  # normalised label -> visit_code
-    procedures: dict[str, str] = field(default_factory=dict)  # normalised label -> code
-    drugs: dict[str, str] = field(default_factory=dict)  # normalised name -> MME table drug
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one file may hold before it is rejected unread (docs/inputs.md#6-limits)."""
-
-    max_cell_bytes: int = 1_048_576
-    max_rows: int = 5_000_000
-    max_xlsx_uncompressed_bytes: int = 1_073_741_824
-
-
-@dataclass(frozen=True)
-class PublishGuard:
-    """How much the analysis population may shrink from one published load to the next."""
-
-    max_drop_pct: float = 20.0
-
-
-@dataclass(frozen=True)
-class Config:
-    landing_dir: Path
-    warehouse_dir: Path
-    sites: dict[str, SiteConfig] = field(default_factory=dict)
-    source_file: Path | None = None
-    limits: Limits = field(default_factory=Limits)
-    publish_guard: PublishGuard = field(default_factory=PublishGuard)
-    engine: str = "duckdb"
-    dbt_target: str | None = None  # None: the engine's default target
-    handover: str | None = None  # the Parquet hand-over folder (Spark); None: under the warehouse
-    exports: tuple[str, ...] = EXPORT_FORMATS
-    # What an unchanged input made is kept: a file's read and row checks
-    # (pipelines/ingest/reuse.py), the models (pipelines/core/builds.py), the published rows
-    # and files (pipelines/publish/previous.py); false makes everything afresh.
-    reuse: bool = True
-
-    def site(self, site: str) -> SiteConfig:
-        return self.sites.get(site, SiteConfig())
-
-    @property
-    def target(self) -> str:
-        """The dbt target the models are built with."""
-        return self.dbt_target or DEFAULT_DBT_TARGETS[self.engine]
-
-    @property
-    def handover_dir(self) -> str:
-        """Where the ingest hands its tables to Spark and the models write their Parquet: a
-        local folder or a URI every executor of a cluster reads (kept as text: it may be
-        ``s3a://...``)."""
-        return self.handover or str((self.warehouse_dir / HANDOVER_DIR).resolve())
-
-
-def _mapping(value: Any, where: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a mapping of label to code")
-    for label, code in value.items():
-        if not isinstance(label, str | int | float) or not isinstance(code, str):
-            raise ConfigError(f"{where}: '{label}' must map a label to a code (text)")
-    return {normalise_label(k): str(v).strip() for k, v in value.items()}
-
-
-def _check_codes(mapping: dict[str, str], valid: set[str] | frozenset[str], where: str,
-                 kind: str) -> dict[str, str]:
-    """Each label's code, matched case-insensitively against the valid codes."""
-    by_folded = {normalise_label(code): code for code in valid}
-    checked = {}
-    for label, code in mapping.items():
-        if normalise_label(code) not in by_folded:
-            known = ", ".join(sorted(valid))
-            raise ConfigError(f"{where}: unknown {kind} '{code}' (known: {known})")
-        checked[label] = by_folded[normalise_label(code)]
-    return checked
-
-
 def folded_names(raw: dict, where: str) -> dict[str, Any]:
     """A block's settings by name. Names match case-insensitively, like every other name in
     the contract; a name given twice is an error."""
@@ -162,66 +81,99 @@ def folded_names(raw: dict, where: str) -> dict[str, Any]:
     return folded
 
 
-def _settings(raw: dict, where: str, known: set[str] | frozenset[str],
-              prefix: str | None = None) -> dict[str, Any]:
-    """A block's settings by folded name; a name not in ``known`` is an error (``prefix``
-    starts its message, ``where`` when not given)."""
-    folded = folded_names(raw, where)
-    unknown = set(folded) - set(known)
-    if unknown:
-        lead = where if prefix is None else prefix
-        raise ConfigError(f"{lead}{': ' if lead else ''}unknown key '{sorted(unknown)[0]}'")
-    return folded
+class FileBlock(BaseModel):
+    """A block of the configuration file. Its names match case-insensitively, like every
+    other name in the contract; a name given twice is an error, and so is (extra="forbid")
+    a name the block does not know."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    WHERE: ClassVar[str]  # how messages name the block
+
+    @classmethod
+    def where(cls, info: ValidationInfo) -> str:
+        """How messages name the block: ``where`` of the validation's context (a site's block
+        is named after its site), else WHERE."""
+        return (info.context or {}).get("where", cls.WHERE)
+
+    @classmethod
+    def at(cls, info: ValidationInfo) -> str:
+        """How messages name the field being checked."""
+        return f"{cls.where(info)}.{info.field_name}"
+
+    @classmethod
+    def names(cls, raw: dict, where: str) -> dict[str, Any]:
+        return folded_names(raw, where)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_folded(cls, raw: Any, info: ValidationInfo) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{cls.where(info)} must be a mapping")
+        return cls.names(raw, cls.where(info))
+
+
+class SiteConfig(FileBlock):
+    """How one site's exports are read (a block of ``sites:``); a site not configured uses
+    these defaults. Labels are kept normalised, codes as the reference data spells them."""
+
+    WHERE = "site"
+    encoding: str = "utf-8-sig"
+    delimiter: str | None = None  # None: sniffed
+    date_format: str = DEFAULT_DATE_FORMAT
+    missing_values: frozenset[str] = frozenset(normalise_label(v) for v in DEFAULT_MISSING_VALUES)
+    columns: dict[str, str] = Field(default_factory=dict)  # export name -> canonical
+    events: dict[str, str] = Field(default_factory=dict)  # label -> visit_code
+    procedures: dict[str, str] = Field(default_factory=dict)  # label -> code
+    drugs: dict[str, str] = Field(default_factory=dict)  # name -> MME table drug
+
+    @classmethod
+    def names(cls, raw: dict, where: str) -> dict[str, Any]:
+        # of several unknown names, the first in alphabetical order is named
+        return dict(sorted(folded_names(raw, where).items()))
+
+    _encoding = field_validator("encoding", mode="before")(
+        classmethod(lambda cls, value, info: check_encoding(value, cls.at(info))))
+    _delimiter = field_validator("delimiter", mode="before")(
+        classmethod(lambda cls, value, info: parse_delimiter(value, cls.at(info))))
+    _date_format = field_validator("date_format", mode="before")(
+        classmethod(lambda cls, value, info: check_date_format(
+            nonempty_text(value, cls.at(info)), cls.at(info))))
+
+    @field_validator("missing_values", mode="before")
+    @classmethod
+    def _missing_values(cls, value: Any, info: ValidationInfo) -> frozenset[str]:
+        if value is None:
+            return cls.model_fields["missing_values"].default
+        return parse_missing_values(value, cls.at(info))
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns(cls, value: Any, info: ValidationInfo) -> dict[str, str]:
+        return {label: normalise_label(canonical)
+                for label, canonical in label_mapping(value, cls.at(info)).items()}
+
+    @field_validator("events", "procedures", "drugs", mode="before")
+    @classmethod
+    def _codes(cls, value: Any, info: ValidationInfo) -> dict[str, str]:
+        codes, kind = SITE_CODES[info.field_name]
+        where = cls.at(info)
+        return known_codes(label_mapping(value, where), set(codes()), where, kind)
 
 
 def parse_site(name: str, raw: Any) -> SiteConfig:
-    """Check one site's block and turn it into a SiteConfig."""
+    """Check one site's block (named ``sites.<name>`` in messages) and turn it into a
+    SiteConfig."""
     where = f"sites.{name}"
-    if raw is None:
-        return SiteConfig()
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a mapping")
-    raw = _settings(raw, where, SITE_KEYS)
-    defaults = SiteConfig()
-    encoding = nonempty_text(raw.get("encoding", "utf-8"), f"{where}.encoding")
     try:
-        "".encode(encoding)
-        b"".decode(encoding)
-    except LookupError as error:
-        raise ConfigError(f"{where}.encoding: unknown encoding '{encoding}'") from error
-    if normalise_label(encoding).replace("_", "-") in {"utf-8", "utf8"}:
-        encoding = "utf-8-sig"  # UTF-8 with or without a byte-order mark
-    delimiter = raw.get("delimiter")
-    if delimiter is not None:
-        if not isinstance(delimiter, str) or normalise_label(delimiter) not in DELIMITERS \
-                and delimiter not in DELIMITERS:
-            raise ConfigError(f"{where}.delimiter {delimiter!r} is not one of , ; tab |")
-        delimiter = DELIMITERS.get(delimiter, DELIMITERS.get(normalise_label(delimiter)))
-    date_format = check_date_format(
-        nonempty_text(raw.get("date_format", DEFAULT_DATE_FORMAT), f"{where}.date_format"),
-        f"{where}.date_format")
-    missing = raw.get("missing_values")
-    if missing is None:
-        missing_values = defaults.missing_values
-    elif isinstance(missing, list) and all(
-            v is None or isinstance(v, str | int | float) for v in missing):
-        # a blank cell is missing whatever the site's tokens are (docs/rules.md#5-values)
-        missing_values = frozenset(normalise_label("" if v is None else v) for v in missing) | {""}
-    else:
-        raise ConfigError(f"{where}.missing_values must be a list of texts")
-    columns = _mapping(raw.get("columns"), f"{where}.columns")
-    columns = {label: normalise_label(canonical) for label, canonical in columns.items()}
-    events = _check_codes(_mapping(raw.get("events"), f"{where}.events"), set(visit_orders()),
-                          f"{where}.events", "visit code")
-    procedures = _check_codes(_mapping(raw.get("procedures"), f"{where}.procedures"),
-                              procedure_codes(), f"{where}.procedures", "procedure code")
-    drugs = _check_codes(_mapping(raw.get("drugs"), f"{where}.drugs"), set(mme_factors()),
-                         f"{where}.drugs", "drug")
-    return SiteConfig(encoding, delimiter, date_format, missing_values, columns, events,
-                      procedures, drugs)
+        return SiteConfig.model_validate(raw, context={"where": where})
+    except ValidationError as error:
+        raise ConfigError(first_problem(error, where)) from None
 
 
 def parse_sites(value: Any) -> dict[str, SiteConfig]:
+    """Each site's block by site name, checked in the order they are written."""
     if not value:
         return {}
     if not isinstance(value, dict):
@@ -235,29 +187,13 @@ def parse_sites(value: Any) -> dict[str, SiteConfig]:
     return sites
 
 
-class FileBlock(BaseModel):
-    """A block of the configuration file. Its names match case-insensitively, like every
-    other name in the contract; a name given twice is an error, and so is (extra="forbid")
-    a name the block does not know."""
+class Limits(FileBlock):
+    """What one file may hold before it is rejected unread (docs/inputs.md#6-limits)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    WHERE: ClassVar[str]  # how messages name the block
-
-    @model_validator(mode="before")
-    @classmethod
-    def _names_folded(cls, raw: Any) -> dict[str, Any]:
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{cls.WHERE} must be a mapping")
-        return folded_names(raw, cls.WHERE)
-
-
-class LimitsBlock(FileBlock):
     WHERE = "limits"
-    max_cell_bytes: int = Limits.max_cell_bytes
-    max_rows: int = Limits.max_rows
-    max_xlsx_uncompressed_bytes: int = Limits.max_xlsx_uncompressed_bytes
+    max_cell_bytes: int = 1_048_576
+    max_rows: int = 5_000_000
+    max_xlsx_uncompressed_bytes: int = 1_073_741_824
 
     @field_validator("*", mode="before")
     @classmethod
@@ -265,9 +201,11 @@ class LimitsBlock(FileBlock):
         return positive_int(value, f"limits.{info.field_name}")
 
 
-class PublishGuardBlock(FileBlock):
+class PublishGuard(FileBlock):
+    """How much the analysis population may shrink from one published load to the next."""
+
     WHERE = "publish_guard"
-    max_drop_pct: float = PublishGuard.max_drop_pct
+    max_drop_pct: float = 20.0
 
     @field_validator("max_drop_pct", mode="before")
     @classmethod
@@ -283,11 +221,11 @@ class ConfigFile(FileBlock):
     Fields are checked in this order, the first problem named."""
 
     WHERE = "the configuration"
-    sites: dict[str, Any] = {}  # site name -> SiteConfig, checked by parse_site
+    sites: dict[str, SiteConfig] = {}
     landing_dir: str | None = None
     warehouse_dir: str | None = None
-    limits: LimitsBlock = LimitsBlock()
-    publish_guard: PublishGuardBlock = PublishGuardBlock()
+    limits: Limits = Limits()
+    publish_guard: PublishGuard = PublishGuard()
     engine: str | None = None
     dbt_target: str | None = None
     handover_dir: str | None = None
@@ -308,15 +246,51 @@ class ConfigFile(FileBlock):
         return None if value is None else nonempty_text(value, info.field_name)
 
 
-def first_problem(error: ValidationError) -> str:
-    """The one line naming the first problem pydantic found: the check's own message, or the
-    unknown key and the block it is in (a top-level unknown key first, as it is read first)."""
+@dataclass(frozen=True)
+class Config:
+    landing_dir: Path
+    warehouse_dir: Path
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
+    source_file: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    publish_guard: PublishGuard = field(default_factory=PublishGuard)
+    engine: str = "duckdb"
+    dbt_target: str | None = None  # None: the engine's default target
+    handover: str | None = None  # the Parquet hand-over folder (Spark); None: under the warehouse
+    exports: tuple[str, ...] = EXPORT_FORMATS
+    # What an unchanged input made is kept: a file's read and row checks
+    # (pipelines/ingest/reuse.py), the models (pipelines/core/builds.py), the published rows
+    # and files (pipelines/publish/previous.py); false makes everything afresh.
+    reuse: bool = True
+    # $PMPS_PSEUDONYM_KEY; None: the key file under the warehouse (pipelines/core/pseudonym.py)
+    pseudonym_key: str | None = field(default=None, repr=False)
+
+    def site(self, site: str) -> SiteConfig:
+        return self.sites.get(site, SiteConfig())
+
+    @property
+    def target(self) -> str:
+        """The dbt target the models are built with."""
+        return self.dbt_target or DEFAULT_DBT_TARGETS[self.engine]
+
+    @property
+    def handover_dir(self) -> str:
+        """Where the ingest hands its tables to Spark and the models write their Parquet: a
+        local folder or a URI every executor of a cluster reads (kept as text: it may be
+        ``s3a://...``)."""
+        return self.handover or str((self.warehouse_dir / HANDOVER_DIR).resolve())
+
+
+def first_problem(error: ValidationError, where: str = "") -> str:
+    """The one line naming the first problem pydantic found in the block named ``where`` (the
+    file when not given): the check's own message, or the unknown key and the block it is in
+    (an unknown key of the block itself first, as it is read first)."""
     problems = sorted(error.errors(), key=lambda e: (
         not (e["type"] == "extra_forbidden" and len(e["loc"]) == 1)))
     problem = problems[0]
-    *block, key = [str(part) for part in problem["loc"]] or [""]
+    *block, key = [part for part in [where, *map(str, problem["loc"])] if part] or [""]
     if problem["type"] == "extra_forbidden":
-        return ": ".join([*block, f"unknown key '{key}'"])
+        return f"{'.'.join(block)}: unknown key '{key}'" if block else f"unknown key '{key}'"
     if problem["type"] == "value_error":
         return str(problem["ctx"]["error"])
     return f"{'.'.join([*block, key])}: {problem['msg']}"
@@ -333,9 +307,11 @@ def parse_config(raw: Any) -> ConfigFile:
 
 
 def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
-                warehouse: str | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Resolve the configuration: flag, then environment variable, then file, then default."""
-    env = os.environ if environ is None else environ
+                warehouse: str | None = None, environ: Mapping[str, str] | None = None
+                ) -> Config:
+    """Resolve the configuration: flag, then environment variable (``environ``, the
+    variables read by pipelines/core/environment.py), then file, then default."""
+    env = environ or {}
     path = Path(config_file or env.get("PMPS_CONFIG") or DEFAULT_CONFIG_FILE)
     try:
         text = path.read_text(encoding="utf-8")
@@ -359,6 +335,6 @@ def load_config(config_file: str | os.PathLike | None = None, landing: str | Non
     engine = env.get("PMPS_ENGINE")
     engine = parse_engine(engine, "PMPS_ENGINE") if engine else parsed.engine or ENGINES[0]
     return Config(Path(landing_dir), Path(warehouse_dir), parsed.sites, path,
-                  Limits(**parsed.limits.model_dump()),
-                  PublishGuard(**parsed.publish_guard.model_dump()), engine,
-                  parsed.dbt_target, parsed.handover_dir, parsed.exports, parsed.reuse)
+                  parsed.limits, parsed.publish_guard, engine,
+                  parsed.dbt_target, parsed.handover_dir, parsed.exports, parsed.reuse,
+                  env.get("PMPS_PSEUDONYM_KEY"))

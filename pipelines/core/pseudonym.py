@@ -11,14 +11,13 @@ from pathlib import Path
 KEY_FILE = "pseudonym.key"
 
 
-def load_key(warehouse_dir: Path, environ: dict[str, str] | None = None) -> bytes:
-    """The HMAC key: ``$PMPS_PSEUDONYM_KEY``, else ``<warehouse>/pseudonym.key``.
+def load_key(warehouse_dir: Path, configured: str | None = None) -> bytes:
+    """The HMAC key: ``configured`` (``$PMPS_PSEUDONYM_KEY``), else ``<warehouse>/pseudonym.key``.
 
     The key file is created once, with 64 random hex characters and mode 0600.
     """
-    env = os.environ if environ is None else environ
-    if env.get("PMPS_PSEUDONYM_KEY"):
-        return env["PMPS_PSEUDONYM_KEY"].encode("utf-8")
+    if configured:
+        return configured.encode("utf-8")
     path = Path(warehouse_dir) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

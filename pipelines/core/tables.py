@@ -4,12 +4,9 @@ and the exports read them."""
 
 from __future__ import annotations
 
-import yaml
-
 from pipelines.core import warehouse
+from pipelines.core.contracts import mart_contract
 from pipelines.core.reference import (
-    DUCKDB_TYPES,
-    SEEDS_DIR,
     parameter_order,
     seed_column_types,
     visit_orders,
@@ -29,16 +26,7 @@ REFERENCE_TABLES = {
 # The marts published as dbt builds them take their columns and types from the model's enforced
 # contract (models/marts/<table>.yml), the declaration a dashboard relies on, less the columns a
 # mart keeps for the pipeline's own use (the site's record number).
-MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"
 IDENTIFYING = frozenset({"mrn"})
-
-
-def mart_contract(model: str) -> Columns:
-    """A mart's contract: its columns in order, each with the DuckDB name of its contract type
-    (a contract uses names both engines know: string, which DuckDB creates as VARCHAR)."""
-    document = yaml.safe_load((MARTS_DIR / f"{model}.yml").read_text(encoding="utf-8"))
-    (declared,) = [m for m in document["models"] if m["name"] == model]
-    return {column["name"]: DUCKDB_TYPES[column["data_type"]] for column in declared["columns"]}
 
 
 def mart_columns(model: str) -> Columns:

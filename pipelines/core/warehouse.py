@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.core.contracts import mart_contract
 from pipelines.core.reference import SOURCES
 
 WAREHOUSE_DB = "warehouse.duckdb"
@@ -61,17 +62,13 @@ LOAD_FILE_COLUMNS: Columns = {
     "loaded_at": "TIMESTAMP",
 }
 
-# One data issue: where it is (file, row, column), the value and the rule.
-ISSUE_COLUMNS: Columns = {
-    "load_id": "INTEGER", "file_name": "VARCHAR", "source": "VARCHAR", "site": "VARCHAR",
-    "row_number": "INTEGER", "column": "VARCHAR", "value": "VARCHAR", "rule": "VARCHAR",
-    "severity": "VARCHAR", "message": "VARCHAR",
-}
-
 # The issues of a load before it is recorded (the ingest's steps, dbt's load_data_issues):
-# the load id is added when they join the history.
-LOAD_ISSUE_COLUMNS: Columns = {name: type_ for name, type_ in ISSUE_COLUMNS.items()
-                               if name != "load_id"}
+# where each is (file, row, column), the value and the rule. Declared once, by the mart's
+# enforced contract (dbt_project/models/marts/load_data_issues.yml), which the ingest's issue
+# tables must match for the mart to union them.
+LOAD_ISSUE_COLUMNS: Columns = mart_contract("load_data_issues")
+# One data issue of the history (main.data_issues): the load id is added when it joins it.
+ISSUE_COLUMNS: Columns = {"load_id": "INTEGER", **LOAD_ISSUE_COLUMNS}
 
 # This load's files: status, rejection rule and accounting (rows are filled in by source).
 LANDING_FILES_COLUMNS: Columns = {

@@ -8,7 +8,7 @@ import duckdb
 from pipelines.core import quality, warehouse
 from pipelines.defs.assets.retry import retry_when_busy
 from pipelines.defs.resources import PmpsSettings
-from pipelines.publish import release
+from pipelines.publish import guard, release
 
 LOAD_ISSUES = dg.AssetKey(["ingest", "load_issues"])
 STUDY_TABLES = dg.AssetKey(["published", "study_tables"])
@@ -70,9 +70,9 @@ def publish_guard(pmps: PmpsSettings) -> dg.AssetCheckResult:
         staged = _staged_database(pmps)
         # from the warehouse's record of the published load, never from the published
         # analytics.duckdb, which a dashboard may hold locked
-        previous = release.published_population(config.warehouse_dir)
-    new = release.analysis_population(staged)
-    held = release.guard_message(new, previous, config.publish_guard.max_drop_pct)
+        previous = guard.published_population(config.warehouse_dir)
+    new = guard.analysis_population(staged)
+    held = guard.guard_message(new, previous, config.publish_guard.max_drop_pct)
     return dg.AssetCheckResult(
         passed=held is None or pmps.accept_drop,
         metadata={"in_analysis": new, "previously_published": previous,

@@ -11,14 +11,16 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from pipelines.core.config import Config, load_config
+from pipelines.core.environment import read_environment
 from pipelines.defs.project import dbt_executable, dbt_project
 from pipelines.operations.session import load_run
 
 
 class PmpsSettings(dg.ConfigurableResource):
     """Where the load reads and writes. Unset fields fall back, as docs/inputs.md#7-configuration
-    says,
-    to $PMPS_CONFIG / $PMPS_LANDING_DIR / $PMPS_WAREHOUSE_DIR, then the config file.
+    says, to $PMPS_CONFIG / $PMPS_LANDING_DIR / $PMPS_WAREHOUSE_DIR, then the config file; the
+    environment is read when the configuration is (not through dg.EnvVar: an EnvVar whose
+    variable is unset stops the resource, and every one of these is optional).
 
     In a run (not in a sensor), the resource starts and ends the load (operations.session):
     the warehouse's load lock is held for the whole run, so one load at a time writes a
@@ -42,7 +44,8 @@ class PmpsSettings(dg.ConfigurableResource):
         """The configuration, read and checked once for this resource (a run, a sensor's
         evaluation); every step and check of the run is handed the same one."""
         if self._config is None:
-            self._config = load_config(self.config_file, self.landing_dir, self.warehouse_dir)
+            self._config = load_config(self.config_file, self.landing_dir, self.warehouse_dir,
+                                       read_environment())
         return self._config
 
     @contextmanager

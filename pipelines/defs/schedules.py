@@ -5,9 +5,10 @@ import dagster as dg
 from pipelines.defs.jobs import NIGHTLY_LOAD
 
 NIGHTLY_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "UTC"  # unless $PMPS_SCHEDULE_TIMEZONE names another
 
 
-def nightly_schedule(timezone: str = "UTC") -> dg.ScheduleDefinition:
+def nightly_schedule(timezone: str = DEFAULT_TIMEZONE) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
         name="nightly_load_schedule", job_name=NIGHTLY_LOAD, cron_schedule=NIGHTLY_CRON,
         execution_timezone=timezone, default_status=dg.DefaultScheduleStatus.STOPPED,

@@ -310,7 +310,7 @@ def ingest_source(source: str, config: Config) -> dict[str, int]:
 def record_patient_keys(config: Config) -> int:
     """One pseudonym per accepted patient, into ``ingest.patient_keys`` (site, mrn,
     patient_key), which the marts join in SQL. Returns the number of patients."""
-    key = load_key(config.warehouse_dir)
+    key = load_key(config.warehouse_dir, config.pseudonym_key)
     with warehouse.connect(config.warehouse_dir) as con:
         patients = con.sql("SELECT DISTINCT site, mrn FROM ingest.patients").pl()
         keys = [patient_key(key, site, mrn) for site, mrn in patients.iter_rows()]

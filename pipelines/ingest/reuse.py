@@ -21,7 +21,6 @@ The rows stay in warehouse.duckdb, the one store of identifiable data.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -87,8 +86,8 @@ def check_key(entry: LandingFile, config: Config) -> str | None:
     if entry.sha256 is None or entry.export is None:
         return None
     payload = {"sha256": entry.sha256, "file_name": entry.file_name,
-               "site": dataclasses.asdict(config.site(entry.site)),
-               "limits": dataclasses.asdict(config.limits), "code": code_version()}
+               "site": config.site(entry.site).model_dump(),
+               "limits": config.limits.model_dump(), "code": code_version()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=_settings)
                           .encode()).hexdigest()
 

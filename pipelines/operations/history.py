@@ -4,7 +4,6 @@ forever."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -17,11 +16,11 @@ KEPT_RUNS = 100
 INSTANCE_SETTINGS = PROJECT_ROOT / "config" / "dagster.yaml"
 
 
-def dagster_home(warehouse_dir: Path) -> Path:
-    """Run history lives under the warehouse unless $DAGSTER_HOME says otherwise; the folder
-    is private to its owner."""
+def dagster_home(warehouse_dir: Path, configured: str | None = None) -> Path:
+    """Run history lives under the warehouse unless ``configured`` ($DAGSTER_HOME) says
+    otherwise; the folder is private to its owner."""
     ensure_warehouse_dir(warehouse_dir)
-    home = Path(os.environ.get("DAGSTER_HOME") or warehouse_dir / "dagster_home")
+    home = Path(configured or warehouse_dir / "dagster_home")
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():

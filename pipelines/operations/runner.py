@@ -7,9 +7,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import sys
 import textwrap
+from collections.abc import Mapping
 
 import dagster as dg
 
@@ -23,14 +23,13 @@ from pipelines.operations.processes import stop_children_on_sigterm
 from pipelines.publish.release import PUBLISHED_DIR, REPORT_HTML
 
 
-def run_config_for(config: Config, environ: dict[str, str] | None = None,
-                   accept_drop: bool = False) -> dict:
+def run_config_for(config: Config, env: Mapping[str, str], accept_drop: bool = False) -> dict:
     """Point the job's settings at this load's files, the load lock held by the caller;
     Dagster's own log lines stay quiet.
 
-    $PMPS_LOCK_RETRIES and $PMPS_LOCK_RETRY_SECONDS tune the wait for a locked warehouse.
+    $PMPS_LOCK_RETRIES and $PMPS_LOCK_RETRY_SECONDS (in ``env``) tune the wait for a locked
+    warehouse.
     """
-    env = os.environ if environ is None else environ
     settings = {
         "config_file": str(config.source_file) if config.source_file else None,
         "landing_dir": str(config.landing_dir),
@@ -89,18 +88,21 @@ def report_success(result: dg.ExecuteInProcessResult, summary: str,
     return EXIT_OK
 
 
-def run_nightly_load(job: dg.JobDefinition, config: Config, accept_drop: bool = False) -> int:
-    """Run ``job`` (nightly_load) in this process; 0 when it published, 1 when it failed or
-    was held back. The caller holds the warehouse's load lock (`pmps load` takes it before
-    Dagster is imported), so the closing summary is read before another load can start."""
+def run_nightly_load(job: dg.JobDefinition, config: Config, env: Mapping[str, str],
+                     accept_drop: bool = False) -> int:
+    """Run ``job`` (nightly_load) in this process, ``env`` the variables pmps reads (the
+    lock's retries, $DAGSTER_HOME); 0 when it published, 1 when it failed or was held back.
+    The caller holds the warehouse's load lock (`pmps load` takes it before Dagster is
+    imported), so the closing summary is read before another load can start."""
     _show_progress()
     stop_children_on_sigterm(lambda: print("load stopped (SIGTERM): nothing was published",
                                            file=sys.stderr))
     print(f"loading {config.landing_dir} into {config.warehouse_dir}")
-    with dg.DagsterInstance.from_config(str(dagster_home(config.warehouse_dir))) as instance:
+    home = dagster_home(config.warehouse_dir, env.get("DAGSTER_HOME"))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         with contextlib.redirect_stdout(io.StringIO()):  # dbt's log lines stay in its files
             result = job.execute_in_process(
-                run_config=run_config_for(config, accept_drop=accept_drop), instance=instance,
+                run_config=run_config_for(config, env, accept_drop), instance=instance,
                 raise_on_error=False)
         timings = outcome.step_seconds(instance, result.run_id)
         # read while this load still holds the warehouse: no other load changes its history

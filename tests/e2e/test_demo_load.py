@@ -115,11 +115,11 @@ def test_pseudonym_key_file_is_private_when_no_key_is_given(tmp_path):
     run_pmps("demo", "--landing", str(tmp_path / "landing"), cwd=tmp_path)
     from pipelines.core.pseudonym import load_key
 
-    key = load_key(tmp_path / "warehouse", environ={})
+    key = load_key(tmp_path / "warehouse")
     key_file = tmp_path / "warehouse" / "pseudonym.key"
     assert len(key) == 64 and int(key, 16) >= 0
     assert key_file.stat().st_mode & 0o777 == 0o600
-    assert load_key(tmp_path / "warehouse", environ={}) == key
+    assert load_key(tmp_path / "warehouse") == key
 
 
 def test_loading_the_same_folder_again_gives_the_same_tables(demo_load, tmp_path):

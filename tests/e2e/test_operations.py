@@ -123,6 +123,8 @@ def test_a_reader_open_across_three_loads_keeps_its_release_and_never_fails(demo
 def test_a_failing_blocking_check_stops_publishing(demo_load, tmp_path):
     from pipelines.definitions import defs
 
+    location = defs()
+
     warehouse = tmp_path / "warehouse"
     shutil.copytree(demo_load.warehouse, warehouse)
     before = (warehouse / "analytics.duckdb").read_bytes()
@@ -131,8 +133,8 @@ def test_a_failing_blocking_check_stops_publishing(demo_load, tmp_path):
     def always_fails() -> dg.AssetCheckResult:
         return dg.AssetCheckResult(passed=False)
 
-    assets = list(defs.assets)
-    resources = {**defs.resources, "pmps": PmpsSettings(landing_dir=str(demo_load.landing),
+    assets = list(location.assets)
+    resources = {**location.resources, "pmps": PmpsSettings(landing_dir=str(demo_load.landing),
                                                         warehouse_dir=str(warehouse))}
     result = dg.materialize([*assets, always_fails], resources=resources,
                             raise_on_error=False)

@@ -310,3 +310,11 @@ def test_reuse_is_on_unless_switched_off(tmp_path):
     assert load_config(write(tmp_path, "", "empty.yaml"), environ={}).reuse is True
     assert load_config(write(tmp_path, "reuse: false\n", "off.yaml"), environ={}).reuse is False
     assert load_config(write(tmp_path, "Reuse: true\n", "on.yaml"), environ={}).reuse is True
+
+
+def test_the_pseudonym_key_comes_from_the_environment_and_is_never_printed(tmp_path):
+    path = write(tmp_path, "")
+    config = load_config(path, environ={"PMPS_PSEUDONYM_KEY": "s3cret-key"})
+    assert config.pseudonym_key == "s3cret-key"
+    assert "s3cret-key" not in repr(config)
+    assert load_config(path, environ={}).pseudonym_key is None

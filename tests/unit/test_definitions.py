@@ -25,6 +25,7 @@ from pipelines.definitions import defs
 from pipelines.defs.project import dbt_project
 
 RECORDED = Path(__file__).resolve().parent / "recorded" / "definitions.json"
+DEFS = defs()
 NIGHTLY_LOAD = "nightly_load"
 
 
@@ -61,7 +62,7 @@ def difference(recorded: dict, found: dict) -> str:
 
 @pytest.fixture(scope="module")
 def found() -> dict:
-    return described(defs)
+    return described(DEFS)
 
 
 def test_definitions_are_the_recorded_list(found):
@@ -77,12 +78,12 @@ def test_definitions_are_the_recorded_list(found):
 def test_a_check_left_out_is_a_difference_that_names_it():
     """The comparison catches a check missing from the definitions, and its diff says which."""
     left_out = "published/study_tables:publish_guard"
-    checks = [checks_def for checks_def in defs.asset_checks
+    checks = [checks_def for checks_def in DEFS.asset_checks
               if left_out not in {key.to_user_string() for key in checks_def.check_keys}]
-    assert len(checks) == len(defs.asset_checks) - 1
-    without = dg.Definitions(assets=defs.assets, asset_checks=checks, jobs=defs.jobs,
-                             schedules=defs.schedules, sensors=defs.sensors,
-                             resources=defs.resources, executor=defs.executor)
+    assert len(checks) == len(DEFS.asset_checks) - 1
+    without = dg.Definitions(assets=DEFS.assets, asset_checks=checks, jobs=DEFS.jobs,
+                             schedules=DEFS.schedules, sensors=DEFS.sensors,
+                             resources=DEFS.resources, executor=DEFS.executor)
     recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
     found = described(without)
     assert found != recorded
@@ -92,18 +93,18 @@ def test_a_check_left_out_is_a_difference_that_names_it():
 
 
 def test_every_job_schedule_and_sensor_resolves_against_the_definitions():
-    dg.Definitions.validate_loadable(defs)
-    job = defs.resolve_job_def(NIGHTLY_LOAD)
-    graph = defs.resolve_asset_graph()
+    dg.Definitions.validate_loadable(DEFS)
+    job = DEFS.resolve_job_def(NIGHTLY_LOAD)
+    graph = DEFS.resolve_asset_graph()
     # the nightly load builds every asset and runs every check, in one process
     assert job.asset_layer.selected_asset_keys == graph.get_all_asset_keys()
     assert job.asset_layer.asset_graph.asset_check_keys == graph.asset_check_keys
     assert job.executor_def.name == "in_process"
     assert {hook.name for hook in job.hook_defs} == {"report_step_done", "report_step_failed"}
-    schedule = defs.resolve_schedule_def("nightly_load_schedule")
+    schedule = DEFS.resolve_schedule_def("nightly_load_schedule")
     assert (schedule.job_name, schedule.cron_schedule) == (NIGHTLY_LOAD, "0 2 * * *")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+    sensor = DEFS.resolve_sensor_def("landing_folder_sensor")
     assert sensor.job_name == NIGHTLY_LOAD
     assert sensor.required_resource_keys == {"pmps"}
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
@@ -121,3 +122,11 @@ def test_every_dbt_node_of_the_manifest_is_an_asset_or_a_check(found):
                      if key.split(":")[0] in ("ingest/load_issues", "published/study_tables")]
     assert len(python_checks) == 4
     assert len(found["asset_checks"]) - len(python_checks) == kinds.count("test")
+
+
+def test_the_schedules_time_zone_is_read_when_the_location_loads(monkeypatch):
+    monkeypatch.setenv("PMPS_SCHEDULE_TIMEZONE", "Asia/Kolkata")
+    schedule = defs().resolve_schedule_def("nightly_load_schedule")
+    assert schedule.execution_timezone == "Asia/Kolkata"
+    monkeypatch.setenv("PMPS_SCHEDULE_TIMEZONE", "")  # set to nothing: the default
+    assert defs().resolve_schedule_def("nightly_load_schedule").execution_timezone == "UTC"

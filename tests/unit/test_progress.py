@@ -14,7 +14,7 @@ from pipelines.defs.project import dbt_project
 
 def test_every_step_of_the_job_has_a_kind_and_a_readable_name() -> None:
     names = progress.step_names(ASSETS, load_checks)
-    job = defs.resolve_job_def("nightly_load")
+    job = defs().resolve_job_def("nightly_load")
     steps = {node.name for node in job.graph.node_defs}
     assert steps == set(names)
     kinds = {kind for kind, _ in names.values()}

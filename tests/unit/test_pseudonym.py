@@ -18,12 +18,12 @@ def test_patient_key_is_the_first_16_hex_of_hmac_sha256():
 
 def test_the_environment_key_wins_over_the_file(tmp_path):
     (tmp_path / "pseudonym.key").write_text("from-file\n")
-    assert load_key(tmp_path, environ={"PMPS_PSEUDONYM_KEY": "from-env"}) == b"from-env"
-    assert load_key(tmp_path, environ={}) == b"from-file"  # surrounding white space stripped
+    assert load_key(tmp_path, "from-env") == b"from-env"
+    assert load_key(tmp_path) == b"from-file"  # surrounding white space stripped
 
 
 def test_a_new_key_file_is_64_hex_characters_mode_0600(tmp_path):
-    key = load_key(tmp_path / "warehouse", environ={})
+    key = load_key(tmp_path / "warehouse")
     path = tmp_path / "warehouse" / "pseudonym.key"
     assert len(key) == 64 and all(c in b"0123456789abcdef" for c in key)
     assert path.stat().st_mode & 0o777 == 0o600
@@ -33,4 +33,4 @@ def test_a_new_key_file_is_64_hex_characters_mode_0600(tmp_path):
 def test_an_empty_key_file_is_refused(tmp_path):
     (tmp_path / "pseudonym.key").write_text("\n")
     with pytest.raises(ValueError, match="is empty"):
-        load_key(tmp_path, environ={})
+        load_key(tmp_path)

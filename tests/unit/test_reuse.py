@@ -30,7 +30,7 @@ def test_the_key_follows_the_bytes_the_name_the_site_and_the_limits():
     assert check_key(entry(sha256="cd" * 32), config()) != base
     assert check_key(entry(name="patients_x_20260101.CSV"), config()) != base
     assert check_key(entry(), config(date_format="%d/%m/%Y")) != base
-    assert check_key(entry(), config(missing_values=frozenset({"-99"}))) != base
+    assert check_key(entry(), config(missing_values=["-99"])) != base
     assert check_key(entry(), config(events={"baseline visit": "BASELINE"})) != base
     limited = dataclasses.replace(config(), limits=Limits(max_rows=10))
     assert check_key(entry(), limited) != base
@@ -50,7 +50,7 @@ def test_the_key_is_the_same_in_every_process():
     processes, and a key that followed it would never be found again."""
     code = ("from tests.unit.test_reuse import config, entry; from pipelines.ingest.reuse "
             "import check_key; print(check_key(entry(), config(missing_values="
-            "frozenset({'-99', 'NA', 'N/A', 'unknown', '.'}))))")
+            "['-99', 'NA', 'N/A', 'unknown', '.'])))")
     keys = {subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True,
                            text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from pipelines.core import warehouse
+from pipelines.core.issues import ISSUE_SCHEMA
 from pipelines.core.tables import PUBLISHED_COLUMNS, TABLE_DDL, columns_of, mart_contract
 
 
@@ -40,8 +41,12 @@ def test_the_published_tables_keep_their_order() -> None:
         "patients", "outcomes", "questionnaire_items", "group_summary"]
 
 
-def test_the_issue_columns_agree_with_the_load_data_issues_contract() -> None:
-    assert mart_contract("load_data_issues") == warehouse.LOAD_ISSUE_COLUMNS
+def test_the_checks_issue_frames_are_the_load_data_issues_contract_but_severity() -> None:
+    """The checks' frames (ISSUE_SCHEMA) get their severity from the rule (with_severity)."""
+    contract = mart_contract("load_data_issues")
+    del contract["severity"]
+    assert [(name, warehouse.POLARS_TYPES[type_]) for name, type_ in contract.items()] == list(
+        ISSUE_SCHEMA.items())
 
 
 def test_load_audit_is_published_as_the_warehouse_keeps_it() -> None:

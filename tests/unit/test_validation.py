@@ -251,7 +251,7 @@ def test_questionnaire_values_out_of_range_only_on_surviving_rows():
 
 
 def test_site_missing_values_replace_the_defaults():
-    site = SiteConfig(missing_values=frozenset({"", "-99"}))
+    site = SiteConfig(missing_values=["", "-99"])
     result = check("questionnaires", [
         QUESTIONNAIRES,
         ["A1", "BASELINE", "2026-01-05", "-99"],  # missing: no issue
