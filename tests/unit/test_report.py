@@ -53,7 +53,7 @@ def test_sections_come_in_order_each_with_a_heading(dom: Node) -> None:
 def test_study_flow_accounts_for_every_patient_row(dom: Node) -> None:
     assert body_rows(dom.by_id("study-flow")) == [
         ["Patient rows received", "8"],
-        ["Rejected: bad_date (a required date does not parse in the site's date format)", "1"],
+        ["Rejected: bad_date (a required date does not parse in the site’s date format)", "1"],
         ["Rows rejected in all", "1"],
         ["Identical copies, counted once", "1"],
         ["Patients", "6"],
