@@ -232,3 +232,22 @@ def data_issue_rules() -> tuple[DataIssueRule, ...]:
     """Every data issue rule, in the seed's order (the order the dictionary lists them in)."""
     return tuple(DataIssueRule(row["rule"], row["severity"], row["meaning"])
                  for row in _read_seed("data_issue_rules"))
+
+
+@dataclass(frozen=True)
+class StudyFlowStage:
+    """A stage of the study flow: its step, its label in the report and the kind of row the
+    report draws for it (total, main or sub)."""
+
+    step: int
+    stage: str
+    label: str
+    row_kind: str
+
+
+@cache
+def study_flow_stages() -> dict[str, StudyFlowStage]:
+    """Stage name -> the stage, in the flow's order."""
+    return {row["stage"]: StudyFlowStage(int(row["step"]), row["stage"], row["label"],
+                                         row["row_kind"])
+            for row in _read_seed("study_flow_stages")}

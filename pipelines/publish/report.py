@@ -21,7 +21,7 @@ import jinja2
 import pandas as pd
 
 from pipelines.core.issues import RULE_MEANING, SEVERITIES
-from pipelines.core.reference import code_list
+from pipelines.core.reference import code_list, study_flow_stages
 from pipelines.core.tables import PUBLISHED_COLUMNS, columns_of
 from pipelines.core.warehouse import FILE_STATUSES
 from pipelines.publish import plots, table_one
@@ -128,30 +128,23 @@ class Table:
 
 # ---- the sections ------------------------------------------------------------------------
 
-FLOW_LABELS = {"received": "Patient rows received", "rejected_rows": "Rows rejected in all",
-               "identical_copies": "Identical copies, counted once", "patients": "Patients",
-               "in_analysis": "In the analysis"}
-FLOW_KINDS = {"received": "total", "rejected_at_ingestion": "sub", "rejected_rows": "main",
-              "identical_copies": "main", "patients": "total", "excluded": "sub",
-              "in_analysis": "main", "group": "sub"}
-
-
 def study_flow(flow: pd.DataFrame) -> list[tuple[str, int, str]]:
     """(label, number, row kind) for the study-flow table, all sites together: every patient
     row received, rejected (by rule), counted once, excluded (by reason) or analysed."""
     rows = []
     every_site = flow[flow["site"] == "ALL"] if not flow.empty else flow
     for row in sort_by(every_site, [("step", None), ("reason", [])]).itertuples(index=False):
+        stage = study_flow_stages()[row.stage]
         if row.stage == "rejected_at_ingestion":
-            label = f"Rejected: {row.reason} ({RULE_MEANING.get(row.reason, '')})"
+            label = f"{stage.label}: {row.reason} ({RULE_MEANING.get(row.reason, '')})"
         elif row.stage == "excluded":
             reason = code_list("exclusion_reason").get(row.reason)
-            label = f"Excluded: {row.reason} ({reason.label if reason else ''})"
+            label = f"{stage.label}: {row.reason} ({reason.label if reason else ''})"
         elif row.stage == "group":
             label = group_label(row.reason)
         else:
-            label = FLOW_LABELS.get(row.stage, str(row.stage))
-        rows.append((label, int(row.n), FLOW_KINDS.get(row.stage, "main")))
+            label = stage.label
+        rows.append((label, int(row.n), stage.row_kind))
     return rows
 
 

@@ -226,8 +226,7 @@ BREAKS = {
         "UPDATE patients SET mastectomy_side = 'both' WHERE rowid = 2",
     "unique_combination_patients_site__mrn":
         "INSERT INTO patients SELECT * FROM patients WHERE rowid = 3",
-    "accepted_values_study_flow_stage__received__rejected_at_ingestion__rejected_rows__"
-    "identical_copies__patients__excluded__in_analysis__group":
+    "relationships_study_flow_stage__stage__ref_study_flow_stages_":
         "UPDATE study_flow SET stage = 'screened' WHERE rowid = 0",
     # the two warnings: an assessment dated a year on, past its later visits; a baseline gone
     "visits_in_order":

@@ -61,3 +61,12 @@ def test_every_data_issue_rule_has_a_severity_and_a_meaning():
 
 def test_visit_codes_come_in_visit_order() -> None:
     assert visit_codes() == ("BASELINE", "POST_NI", "POST_USGDN", "FU_3M", "FU_6M")
+
+
+def test_the_study_flow_stages_come_in_their_steps() -> None:
+    from pipelines.core.reference import study_flow_stages
+
+    stages = study_flow_stages()
+    assert [stage.step for stage in stages.values()] == list(range(1, 9))
+    assert list(stages)[0] == "received" and list(stages)[-1] == "group"
+    assert {stage.row_kind for stage in stages.values()} == {"total", "main", "sub"}

@@ -15,6 +15,10 @@ patients as (
     select * from {{ ref('int_patients_grouped') }}
 ),
 
+stages as (
+    select * from {{ ref('study_flow_stages') }}
+),
+
 received as (
     select
         site,
@@ -66,12 +70,11 @@ totals as (
     left join patient_counts on received.site = patient_counts.site
 ),
 
--- each stage's rows: a site, the stage's step and name, a reason where the stage has
--- several, and the count
+-- each stage's rows: a site, the stage, a reason where the stage has several, and the count;
+-- the stages' order is the study_flow_stages seed's
 received_stage as (
     select
         site,
-        1 as step,
         'received' as stage,
         cast(null as {{ dbt.type_string() }}) as reason,
         received as n
@@ -81,7 +84,6 @@ received_stage as (
 rejected_by_rule_stage as (
     select
         site,
-        2 as step,
         'rejected_at_ingestion' as stage,
         rule as reason,
         count(distinct row_number) as n
@@ -93,7 +95,6 @@ rejected_by_rule_stage as (
 rejected_rows_stage as (
     select
         site,
-        3 as step,
         'rejected_rows' as stage,
         cast(null as {{ dbt.type_string() }}) as reason,
         rejected_rows as n
@@ -103,7 +104,6 @@ rejected_rows_stage as (
 identical_copies_stage as (
     select
         site,
-        4 as step,
         'identical_copies' as stage,
         cast(null as {{ dbt.type_string() }}) as reason,
         identical_copies as n
@@ -113,7 +113,6 @@ identical_copies_stage as (
 patients_stage as (
     select
         site,
-        5 as step,
         'patients' as stage,
         cast(null as {{ dbt.type_string() }}) as reason,
         patients as n
@@ -123,7 +122,6 @@ patients_stage as (
 excluded_stage as (
     select
         site,
-        6 as step,
         'excluded' as stage,
         exclusion_reason as reason,
         count(*) as n
@@ -135,7 +133,6 @@ excluded_stage as (
 in_analysis_stage as (
     select
         site,
-        7 as step,
         'in_analysis' as stage,
         cast(null as {{ dbt.type_string() }}) as reason,
         in_analysis as n
@@ -145,7 +142,6 @@ in_analysis_stage as (
 group_stage as (
     select
         site,
-        8 as step,
         'group' as stage,
         group_code as reason,
         count(*) as n
@@ -175,30 +171,28 @@ flow as (
 all_sites as (
     select
         'ALL' as site,
-        step,
         stage,
         reason,
         sum(n) as n
     from flow
-    group by step, stage, reason
+    group by stage, reason
+),
+
+sites_and_all as (
+    select * from flow
+    union all
+    select * from all_sites
 ),
 
 final as (
     select
-        site,
-        cast(step as {{ dbt.type_int() }}) as step,
-        stage,
-        reason,
-        cast(n as {{ dbt.type_int() }}) as n
-    from flow
-    union all
-    select
-        site,
-        cast(step as {{ dbt.type_int() }}) as step,
-        stage,
-        reason,
-        cast(n as {{ dbt.type_int() }}) as n
-    from all_sites
+        sites_and_all.site,
+        cast(stages.step as {{ dbt.type_int() }}) as step,
+        sites_and_all.stage,
+        sites_and_all.reason,
+        cast(sites_and_all.n as {{ dbt.type_int() }}) as n
+    from sites_and_all
+    inner join stages on sites_and_all.stage = stages.stage
 )
 
 select * from final
