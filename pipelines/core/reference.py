@@ -1,7 +1,8 @@
 """Reference data of the study, read from the dbt seeds so each code list is written once.
 
 The seeds in ``dbt_project/seeds`` are the single source of truth for visit codes, procedure
-codes, MME factors, the questionnaire codebook, score categories and responder criteria: dbt
+codes, MME factors, the questionnaire codebook, score categories, responder criteria, the data
+issue rules and the study-flow stages: dbt
 loads them as tables, and the Python side (configuration checks, pandera schemas, the publish
 step, the demo cohort) reads the same files through this module.
 """

@@ -309,6 +309,17 @@ BREAKS = {
         "ALTER TABLE load_data_issues ALTER COLUMN file_name DROP NOT NULL; "
         "INSERT INTO load_data_issues BY NAME SELECT NULL AS file_name, "
         "'patients' AS source, 'demo' AS site, 'bad_value' AS rule, 'rejected_value' AS severity",
+    "not_null_load_data_issues_severity":
+        "ALTER TABLE load_data_issues ALTER COLUMN severity DROP NOT NULL; "
+        "INSERT INTO load_data_issues BY NAME SELECT 'patients_demo.csv' AS "
+        "file_name, 'patients' AS source, 'demo' AS site, 'bad_value' AS rule, NULL AS severity",
+    # the seeds' keys: a rule or a stage given twice
+    "unique_data_issue_rules_rule":
+        "INSERT INTO reference.data_issue_rules "
+        "SELECT * FROM reference.data_issue_rules WHERE rule = 'bad_date'",
+    "unique_study_flow_stages_stage":
+        "INSERT INTO reference.study_flow_stages "
+        "SELECT * FROM reference.study_flow_stages WHERE stage = 'group'",
     "not_null_load_data_issues_rule":
         "ALTER TABLE load_data_issues ALTER COLUMN rule DROP NOT NULL; "
         "INSERT INTO load_data_issues BY NAME SELECT 'patients_demo.csv' AS "

@@ -29,6 +29,8 @@ final as (
         cast(cells.response as {{ dbt.type_int() }}) as response
     from cells
     inner join codebook on cells.item = codebook.item
+    -- UNPIVOT leaves out nulls; Spark's to_json does too unless a session says otherwise
+    where cells.response is not null
 )
 
 select * from final

@@ -27,8 +27,8 @@ pattern_scores as (
 answer_points as (
     select
         answers.site,
-        answers.mrn,
-        answers.visit_code,
+        answers.file_name,
+        answers.row_number,
         answers.param_code,
         answers.item,
         answers.response,
@@ -42,18 +42,22 @@ answer_points as (
         on answers.item = 'pd_pattern' and answers.response = pattern_scores.pd_pattern
 ),
 
-paindetect_items as (
-    select count(*) as items
+-- how many items each instrument has: painDETECT is scored with every item answered, DASH
+-- with at most three missing, PHQ-9 prorated with one or two missing
+codebook_items as (
+    select
+        count(case when param_code = 'PAINDETECT' then 1 end) as paindetect_items,
+        count(case when param_code = 'DASH' then 1 end) as dash_items,
+        count(case when param_code = 'PHQ9' then 1 end) as phq9_items
     from codebook
-    where param_code = 'PAINDETECT'
 ),
 
--- per assessment: each instrument's answered items and their sum
+-- per assessment (a row of its file): each instrument's answered items and their sum
 item_totals as (
     select
         site,
-        mrn,
-        visit_code,
+        file_name,
+        row_number,
         max(case when param_code = 'NRS' then response end) as nrs_answer,
         count(case when param_code = 'PAINDETECT' then points end) as paindetect_answered,
         sum(case when param_code = 'PAINDETECT' then points end) as paindetect_sum,
@@ -63,7 +67,7 @@ item_totals as (
         sum(case when param_code = 'PHQ9' then response end) as phq9_sum,
         max(case when item = 'phq9_9' then response end) as phq9_9
     from answer_points
-    group by site, mrn, visit_code
+    group by site, file_name, row_number
 ),
 
 -- each visit code is known (the relationships test of stg_ingest__questionnaires); an
@@ -96,8 +100,8 @@ answered as (
     left join item_totals
         on
             questionnaires.site = item_totals.site
-            and questionnaires.mrn = item_totals.mrn
-            and questionnaires.visit_code = item_totals.visit_code
+            and questionnaires.file_name = item_totals.file_name
+            and questionnaires.row_number = item_totals.row_number
 ),
 
 scored as (
@@ -105,22 +109,26 @@ scored as (
         answered.*,
         cast(answered.nrs_answer as double) as nrs_score,
         case
-            when answered.paindetect_answered = paindetect_items.items
+            when answered.paindetect_answered = codebook_items.paindetect_items
                 then cast(answered.paindetect_sum as double)
         end as paindetect_score,
         -- an integer divided by an integer is a double on both engines
         case
-            when answered.dash_answered >= 27
+            when answered.dash_answered >= codebook_items.dash_items - 3
                 then (answered.dash_sum / answered.dash_answered - 1) * 25.0
         end as dash_score_computed,
         case
-            when answered.phq9_answered = 9 then cast(answered.phq9_sum as double)
-            when answered.phq9_answered in (7, 8)
-                then cast(answered.phq9_sum as double) * 9 / answered.phq9_answered
+            when answered.phq9_answered = codebook_items.phq9_items
+                then cast(answered.phq9_sum as double)
+            when answered.phq9_answered >= codebook_items.phq9_items - 2
+                then
+                    cast(answered.phq9_sum as double) * codebook_items.phq9_items
+                    / answered.phq9_answered
         end as phq9_score,
-        answered.phq9_answered in (7, 8) as phq9_is_prorated
+        answered.phq9_answered between codebook_items.phq9_items - 2
+        and codebook_items.phq9_items - 1 as phq9_is_prorated
     from answered
-    cross join paindetect_items
+    cross join codebook_items
 ),
 
 final as (
