@@ -10,14 +10,14 @@ patients as (
     select * from {{ ref('int_patients_grouped') }}
 ),
 
+rules as (
+    select * from {{ ref('data_issue_rules') }}
+),
+
 -- a patients row's treatment_group is the number of its group: the group's display order
 study_groups as (
     select * from {{ ref('code_lists') }}
     where list_name = 'group_code'
-),
-
-rules as (
-    select * from {{ ref('data_issue_rules') }}
 ),
 
 -- each clinic total beside the score computed from the items

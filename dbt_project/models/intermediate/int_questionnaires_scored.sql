@@ -9,17 +9,16 @@ answers as (
     select * from {{ ref('int_questionnaire_answers') }}
 ),
 
-codebook as (
-    select * from {{ ref('questionnaire_codebook') }}
-    where kind = 'item'
-),
-
 visits as (
     select * from {{ ref('visits') }}
 ),
 
 pattern_scores as (
     select * from {{ ref('paindetect_pattern_scores') }}
+),
+
+codebook as (
+    select * from {{ ref('questionnaire_codebook') }}
 ),
 
 -- painDETECT: the pain-course pattern item scores by the pattern seed, the radiating item
@@ -50,6 +49,7 @@ codebook_items as (
         count(case when param_code = 'DASH' then 1 end) as dash_items,
         count(case when param_code = 'PHQ9' then 1 end) as phq9_items
     from codebook
+    where kind = 'item'
 ),
 
 -- per assessment (a row of its file): each instrument's answered items and their sum
