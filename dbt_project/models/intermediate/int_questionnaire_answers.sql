@@ -14,7 +14,7 @@ codebook as (
 cells as (
     {{ unpivot_cells(
         'questionnaires', ['site', 'mrn', 'file_name', 'row_number', 'visit_code'],
-        'item', 'response') }}
+        'item', 'response', dbt.type_int()) }}
 ),
 
 final as (
@@ -26,10 +26,10 @@ final as (
         cells.visit_code,
         codebook.param_code,
         cells.item,
-        cast(cells.response as {{ dbt.type_int() }}) as response
+        cells.response
     from cells
     inner join codebook on cells.item = codebook.item
-    -- UNPIVOT leaves out nulls; Spark's to_json does too unless a session says otherwise
+    -- the macro leaves out nulls; Spark's to_json does too unless a session says otherwise
     where cells.response is not null
 )
 
