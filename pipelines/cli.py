@@ -141,7 +141,7 @@ def load_in_process(config: Config, env: Mapping[str, str], accept_drop: bool) -
 
 
 def run_load(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    config = load_config(args.config, args.landing, args.warehouse, env)
+    config = load_config(args.config, args.landing, args.warehouse, environ=env)
     if not config.landing_dir.is_dir():
         print(f"pmps: landing folder {config.landing_dir.absolute()} does not exist",
               file=sys.stderr)

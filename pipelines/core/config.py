@@ -307,11 +307,11 @@ def parse_config(raw: Any) -> ConfigFile:
 
 
 def load_config(config_file: str | os.PathLike | None = None, landing: str | None = None,
-                warehouse: str | None = None, environ: Mapping[str, str] | None = None
-                ) -> Config:
+                warehouse: str | None = None, *, environ: Mapping[str, str]) -> Config:
     """Resolve the configuration: flag, then environment variable (``environ``, the
-    variables read by pipelines/core/environment.py), then file, then default."""
-    env = environ or {}
+    variables read by pipelines/core/environment.py; required, so that no caller reads the
+    configuration without them by accident), then file, then default."""
+    env = environ
     path = Path(config_file or env.get("PMPS_CONFIG") or DEFAULT_CONFIG_FILE)
     try:
         text = path.read_text(encoding="utf-8")

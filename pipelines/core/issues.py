@@ -8,6 +8,7 @@ from dataclasses import astuple, dataclass
 import polars as pl
 
 from pipelines.core.reference import data_issue_rules
+from pipelines.core.warehouse import LOAD_ISSUE_COLUMNS, polars_schema
 
 REJECTED_FILE, REJECTED_ROW, REJECTED_VALUE, WARNING = (
     "rejected_file", "rejected_row", "rejected_value", "warning")
@@ -17,10 +18,10 @@ SEVERITIES = (REJECTED_FILE, REJECTED_ROW, REJECTED_VALUE, WARNING)  # the order
 RULE_SEVERITY: dict[str, str] = {rule.rule: rule.severity for rule in data_issue_rules()}
 RULE_MEANING: dict[str, str] = {rule.rule: rule.meaning for rule in data_issue_rules()}
 
-# One data issue as the checks produce it (the load adds load_id, the rule gives severity).
-ISSUE_SCHEMA = {"file_name": pl.String, "source": pl.String, "site": pl.String,
-                "row_number": pl.Int32, "column": pl.String, "value": pl.String,
-                "rule": pl.String, "message": pl.String}
+# One data issue as the checks produce it: the load's issue columns but severity, which the
+# rule gives (with_severity); the load adds load_id.
+ISSUE_SCHEMA = polars_schema({name: type_ for name, type_ in LOAD_ISSUE_COLUMNS.items()
+                              if name != "severity"})
 
 
 @dataclass(frozen=True)

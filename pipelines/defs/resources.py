@@ -45,7 +45,7 @@ class PmpsSettings(dg.ConfigurableResource):
         evaluation); every step and check of the run is handed the same one."""
         if self._config is None:
             self._config = load_config(self.config_file, self.landing_dir, self.warehouse_dir,
-                                       read_environment())
+                                       environ=read_environment())
         return self._config
 
     @contextmanager

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.core.contracts import MARTS_DIR
 from pipelines.core.issues import RULE_SEVERITY, SEVERITIES
 from pipelines.core.reference import (
-    SEEDS_DIR,
     code_list,
     parameter_order,
     parameters,
@@ -32,8 +32,6 @@ from pipelines.core.tables import PUBLISHED_COLUMNS, wide_columns
 from pipelines.core.warehouse import FILE_STATUSES
 from pipelines.publish.baseline import SKEWED, variable_names
 from pipelines.publish.summaries import ALL_GROUPS, REFERENCES
-
-MARTS_DIR = SEEDS_DIR.parent / "models" / "marts"
 
 
 @dataclass(frozen=True)

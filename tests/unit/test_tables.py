@@ -3,11 +3,14 @@ TABLE lists made from them, and the marts' columns read from their enforced dbt 
 
 from __future__ import annotations
 
+import dataclasses
+
 import duckdb
+import polars as pl
 import pytest
 
 from pipelines.core import warehouse
-from pipelines.core.issues import ISSUE_SCHEMA
+from pipelines.core.issues import ISSUE_SCHEMA, Issue
 from pipelines.core.tables import PUBLISHED_COLUMNS, TABLE_DDL, columns_of, mart_contract
 
 
@@ -42,11 +45,18 @@ def test_the_published_tables_keep_their_order() -> None:
 
 
 def test_the_checks_issue_frames_are_the_load_data_issues_contract_but_severity() -> None:
-    """The checks' frames (ISSUE_SCHEMA) get their severity from the rule (with_severity)."""
+    """The checks' frames (ISSUE_SCHEMA) get their severity from the rule (with_severity), and
+    an Issue's fields fill them in order (issues_frame builds rows with astuple)."""
     contract = mart_contract("load_data_issues")
     del contract["severity"]
     assert [(name, warehouse.POLARS_TYPES[type_]) for name, type_ in contract.items()] == list(
         ISSUE_SCHEMA.items())
+    assert list(ISSUE_SCHEMA.items()) == [
+        ("file_name", pl.String), ("source", pl.String), ("site", pl.String),
+        ("row_number", pl.Int32), ("column", pl.String), ("value", pl.String),
+        ("rule", pl.String), ("message", pl.String)]
+    assert [field.name for field in dataclasses.fields(Issue)] == list(ISSUE_SCHEMA)
+    assert mart_contract("load_data_issues") is not mart_contract("load_data_issues")
 
 
 def test_load_audit_is_published_as_the_warehouse_keeps_it() -> None:
